@@ -1,0 +1,21 @@
+# proto/: pure code shared by the daemon, libclient, the CLI and the tests.
+# The control-channel C code is generated from smbdirect-ctl.proto at build
+# time by protoc-c; it is never committed or distributed.
+
+EXTRA_DIST += proto/smbdirect-ctl.proto
+
+proto/smbdirect-ctl.pb-c.c proto/smbdirect-ctl.pb-c.h: \
+		$(srcdir)/proto/smbdirect-ctl.proto
+	$(AM_V_GEN)$(MKDIR_P) proto && \
+	$(PROTOC_C) --proto_path=$(srcdir)/proto --c_out=proto \
+		$(srcdir)/proto/smbdirect-ctl.proto
+
+BUILT_SOURCES += proto/smbdirect-ctl.pb-c.c proto/smbdirect-ctl.pb-c.h
+CLEANFILES += proto/smbdirect-ctl.pb-c.c proto/smbdirect-ctl.pb-c.h
+
+noinst_LTLIBRARIES += proto/libsdproto.la
+nodist_proto_libsdproto_la_SOURCES = proto/smbdirect-ctl.pb-c.c \
+	proto/smbdirect-ctl.pb-c.h
+proto_libsdproto_la_SOURCES =
+proto_libsdproto_la_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS)
+proto_libsdproto_la_LIBADD = $(PROTOBUF_C_LIBS)

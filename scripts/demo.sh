@@ -1,0 +1,11 @@
+#!/bin/sh
+# The demo: build everything, boot the qemu RDMA test bed and show
+# smbdirectd at work over Soft-RoCE and soft-iWARP.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+"$top/scripts/deps.sh"
+"$top/scripts/build.sh" "$top/build" --enable-werror
+cd "$top/build"
+make -j"$(nproc)" check-programs >/dev/null
+exec "$top/tests/vm/testbed.sh" run -o "$top/build/demo" \
+	"$top/tests/e2e/demo.sh"

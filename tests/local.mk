@@ -1,0 +1,41 @@
+# tests/: cmocka unit tests (TESTS), the test peers, and the qemu RDMA test
+# bed, which `make check` boots after the unit tests.
+
+check_PROGRAMS += tests/peer/rdma_smoke
+tests_peer_rdma_smoke_SOURCES = tests/peer/rdma_smoke.c
+tests_peer_rdma_smoke_CFLAGS = $(AM_CFLAGS) $(IBVERBS_CFLAGS) $(RDMACM_CFLAGS)
+tests_peer_rdma_smoke_LDADD = $(RDMACM_LIBS) $(IBVERBS_LIBS)
+
+# ---- unit tests ------------------------------------------------------
+UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+UNIT_LIBS = $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_ctl_proto
+tests_unit_test_ctl_proto_SOURCES = tests/unit/test_ctl_proto.c
+tests_unit_test_ctl_proto_CFLAGS = $(UNIT_CFLAGS) $(PROTOBUF_C_CFLAGS)
+tests_unit_test_ctl_proto_LDADD = proto/libsdproto.la $(UNIT_LIBS)
+TESTS += tests/unit/test_ctl_proto
+
+# ---- the test bed ----------------------------------------------------
+dist_noinst_SCRIPTS += tests/vm/testbed.sh tests/vm/guest.sh tests/vm/init \
+	tests/e2e/smoke.sh
+
+# The scenarios the test bed runs, in order, in one boot. `make check
+# E2E_SCENARIOS="smoke"` runs a subset.
+E2E_SCENARIOS = smoke
+EXTRA_DIST += tests/e2e/run-all.sh tests/e2e/demo.sh
+
+check-programs: $(check_PROGRAMS)
+.PHONY: check-programs
+
+# The test bed runs after the unit tests; it never skips: a machine without
+# RDMA is exactly what it exists for.
+check-local: check-TESTS
+	$(AM_V_at)$(srcdir)/tests/vm/testbed.sh run -o tests/vm/results \
+		$(srcdir)/tests/e2e/run-all.sh \
+		$(patsubst %,$(abs_srcdir)/tests/e2e/%.sh,$(E2E_SCENARIOS))
+
+clean-local: clean-local-testbed
+clean-local-testbed:
+	-rm -rf tests/vm/results
+.PHONY: clean-local-testbed
