@@ -39,3 +39,8 @@ clean-local: clean-local-testbed
 clean-local-testbed:
 	-rm -rf tests/vm/results
 .PHONY: clean-local-testbed
+
+# Build and run only the unit tests (no test bed): a developer's shortcut.
+unit-check: check-programs
+	$(MAKE) $(AM_MAKEFLAGS) check-TESTS
+.PHONY: unit-check

@@ -1,0 +1,1 @@
+# The SMB Direct engine ([MS-SMBD]), sans-IO.

@@ -1,0 +1,1 @@
+# Unit tests, fuzz targets and the benchmark of the SMB Direct engine.
