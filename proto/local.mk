@@ -16,6 +16,6 @@ CLEANFILES += proto/smbdirect-ctl.pb-c.c proto/smbdirect-ctl.pb-c.h
 noinst_LTLIBRARIES += proto/libsdproto.la
 nodist_proto_libsdproto_la_SOURCES = proto/smbdirect-ctl.pb-c.c \
 	proto/smbdirect-ctl.pb-c.h
-proto_libsdproto_la_SOURCES =
+proto_libsdproto_la_SOURCES = proto/frame.c proto/frame.h
 proto_libsdproto_la_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS)
 proto_libsdproto_la_LIBADD = $(PROTOBUF_C_LIBS)

@@ -20,7 +20,7 @@ static void
 test_request_round_trip(void **state)
 {
 	Smbdirect__Ctl__Request req = SMBDIRECT__CTL__REQUEST__INIT;
-	Smbdirect__Ctl__Status st = SMBDIRECT__CTL__STATUS__INIT;
+	Smbdirect__Ctl__StatusRequest st = SMBDIRECT__CTL__STATUS_REQUEST__INIT;
 	Smbdirect__Ctl__Request *back = NULL;
 	uint8_t buf[64];
 	size_t n;

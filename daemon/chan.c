@@ -1,0 +1,681 @@
+/*
+ * chan.c: the data channel of one connection (see chan.h).
+ *
+ * Lifecycle: chan_listen() creates a one-shot UNIX stream socket in the
+ * private runtime directory. The first process to connect gets the channel;
+ * the listening socket is closed and its path unlinked at once, so nobody
+ * else can connect. chan_close() undoes whatever was done.
+ *
+ * Frames in both directions start with a 4-byte header: a type byte, then
+ * a 24-bit big-endian body length. Type 0 is an SMB2 PDU, exactly as on
+ * SMB2 Direct TCP; the daemon's operation frames use other type bytes
+ * (docs/PROTOCOL.md).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "daemon/chan.h"
+#include "daemon/daemon.h"
+#include "daemon/log.h"
+#include "daemon/ops.h"
+#include "daemon/rconn.h"
+
+#define CHAN_IOV_MAX	64
+/* Above this many bytes queued to the smbd, stop granting credits. */
+#define CHAN_HIGH_WATER	(1u << 20)
+
+static void	chan_on_accept(evutil_socket_t, short, void *);
+static void	chan_on_read(evutil_socket_t, short, void *);
+static void	chan_on_write(evutil_socket_t, short, void *);
+
+void
+chan_init(struct chan *ch, struct rconn *c)
+{
+	memset(ch, 0, sizeof(*ch));
+	ch->c = c;
+	ch->listen_fd = -1;
+	ch->fd = -1;
+}
+
+bool
+chan_connected(const struct chan *ch)
+{
+	return ch->fd != -1;
+}
+
+size_t
+chan_out_bytes(const struct chan *ch)
+{
+	return ch->out_bytes;
+}
+
+int
+chan_listen(struct chan *ch, const char *dir, uint64_t conn_id)
+{
+	struct rconn *c = ch->c;
+	struct sockaddr_un sun;
+	unsigned char rnd[8];
+	int fd = -1, rc = -1;
+	size_t i;
+
+	if (getentropy(rnd, sizeof(rnd)) != 0) {
+		log_warn("conn=%llu: getentropy", (unsigned long long)conn_id);
+		goto out;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	i = (size_t)snprintf(sun.sun_path, sizeof(sun.sun_path),
+	    "%s/%llu-", dir, (unsigned long long)conn_id);
+	for (size_t k = 0; k < sizeof(rnd) && i + 2 < sizeof(sun.sun_path);
+	    k++) {
+		i += (size_t)snprintf(sun.sun_path + i,
+		    sizeof(sun.sun_path) - i, "%02x", rnd[k]);
+	}
+	if (i + 5 >= sizeof(sun.sun_path)) {
+		log_warnx("conn=%llu: runtime_dir %s is too long for a socket "
+		    "path", (unsigned long long)conn_id, dir);
+		goto out;
+	}
+	strcat(sun.sun_path, ".sock");
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		log_warn("conn=%llu: data channel socket",
+		    (unsigned long long)conn_id);
+		goto out;
+	}
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		log_warn("conn=%llu: bind %s", (unsigned long long)conn_id,
+		    sun.sun_path);
+		goto out_close;
+	}
+	/* The directory is 0700; the socket itself needs no wider mode. */
+	if (chmod(sun.sun_path, 0600) != 0 || listen(fd, 1) != 0) {
+		log_warn("conn=%llu: listen %s", (unsigned long long)conn_id,
+		    sun.sun_path);
+		unlink(sun.sun_path);
+		goto out_close;
+	}
+	ch->listen_ev = event_new(c->d->base, fd, EV_READ | EV_PERSIST,
+	    chan_on_accept, ch);
+	if (ch->listen_ev == NULL || event_add(ch->listen_ev, NULL) != 0) {
+		log_warnx("conn=%llu: cannot watch the data channel socket",
+		    (unsigned long long)conn_id);
+		if (ch->listen_ev != NULL) {
+			event_free(ch->listen_ev);
+			ch->listen_ev = NULL;
+		}
+		unlink(sun.sun_path);
+		goto out_close;
+	}
+	ch->listen_fd = fd;
+	snprintf(ch->path, sizeof(ch->path), "%s", sun.sun_path);
+	return 0;
+
+out_close:
+	close(fd);
+out:
+	return rc;
+}
+
+static void
+chan_stop_listening(struct chan *ch)
+{
+	if (ch->listen_ev != NULL) {
+		event_free(ch->listen_ev);
+		ch->listen_ev = NULL;
+	}
+	if (ch->listen_fd != -1) {
+		close(ch->listen_fd);
+		ch->listen_fd = -1;
+	}
+	if (ch->path[0] != '\0') {
+		unlink(ch->path);
+		ch->path[0] = '\0';
+	}
+}
+
+static struct chanseg *
+seg_at(struct chan *ch, unsigned i)
+{
+	return &ch->out[(ch->out_head + i) % ch->out_cap];
+}
+
+static void
+seg_done(struct chan *ch, struct chanseg *s)
+{
+	if (s->rx != NULL) {
+		rconn_rx_release(ch->c, s->rx);
+	}
+	free(s->own);
+	if (s->fd != -1) {
+		close(s->fd);
+	}
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+}
+
+void
+chan_close(struct chan *ch)
+{
+	chan_stop_listening(ch);
+	if (ch->read_ev != NULL) {
+		event_free(ch->read_ev);
+		ch->read_ev = NULL;
+	}
+	if (ch->write_ev != NULL) {
+		event_free(ch->write_ev);
+		ch->write_ev = NULL;
+	}
+	if (ch->fd != -1) {
+		close(ch->fd);
+		ch->fd = -1;
+	}
+	while (ch->out_n > 0) {
+		seg_done(ch, seg_at(ch, 0));
+		ch->out_head = (ch->out_head + 1) % ch->out_cap;
+		ch->out_n--;
+	}
+	ch->out_bytes = 0;
+	free(ch->out);
+	ch->out = NULL;
+	if (ch->ipdu != NULL) {
+		rconn_tx_unreserve(ch->c, ch->ipdu);
+		ch->ipdu = NULL;
+	}
+	/* A pending PDU was handed to the ring already; rconn frees it. */
+	ch->pending = NULL;
+}
+
+static int
+chan_grow(struct chan *ch)
+{
+	unsigned cap = ch->out_cap == 0 ? 32 : ch->out_cap * 2, i;
+	unsigned limit = ch->c->d->cfg.receive_credits + 64;
+	struct chanseg *n;
+
+	if (ch->out_cap >= limit) {
+		return -ENOBUFS;
+	}
+	if (cap > limit) {
+		cap = limit;
+	}
+	n = calloc(cap, sizeof(*n));
+	if (n == NULL) {
+		return -ENOMEM;
+	}
+	for (i = 0; i < ch->out_n; i++) {
+		n[i] = *seg_at(ch, i);
+	}
+	for (; i < cap; i++) {
+		n[i].fd = -1;
+	}
+	free(ch->out);
+	ch->out = n;
+	ch->out_cap = cap;
+	ch->out_head = 0;
+	return 0;
+}
+
+static struct chanseg *
+chan_push(struct chan *ch)
+{
+	struct chanseg *s;
+
+	if (ch->out_n == ch->out_cap && chan_grow(ch) != 0) {
+		return NULL;
+	}
+	s = seg_at(ch, ch->out_n);
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	ch->out_n++;
+	return s;
+}
+
+static void
+chan_want_write(struct chan *ch)
+{
+	if (ch->fd != -1 && ch->out_n > 0 && ch->write_ev != NULL &&
+	    !event_pending(ch->write_ev, EV_WRITE, NULL)) {
+		event_add(ch->write_ev, NULL);
+	}
+}
+
+static void
+chan_update_backpressure(struct chan *ch)
+{
+	bool block = ch->out_bytes > CHAN_HIGH_WATER;
+
+	if (block != ch->upper_blocked) {
+		ch->upper_blocked = block;
+		rconn_upper_blocked(ch->c, block);
+	}
+}
+
+/*
+ * Queue a fragment of a received PDU. The receive buffer stays held until
+ * the fragment is written to the socket. Before the smbd connects, fragments
+ * simply wait here: the first PDU is held until the channel exists.
+ */
+int
+chan_deliver(struct chan *ch, struct rxbuf *rx, const uint8_t *data,
+    uint32_t len, uint32_t pdu_len, bool first)
+{
+	struct chanseg *s = chan_push(ch);
+
+	if (s == NULL) {
+		return -ENOBUFS;
+	}
+	if (first) {
+		s->hdr[0] = 0;
+		s->hdr[1] = (uint8_t)(pdu_len >> 16);
+		s->hdr[2] = (uint8_t)(pdu_len >> 8);
+		s->hdr[3] = (uint8_t)pdu_len;
+		s->hdr_len = 4;
+	}
+	s->data = data;
+	s->len = len;
+	s->rx = rx;
+	ch->out_bytes += s->hdr_len + len;
+	chan_update_backpressure(ch);
+	chan_want_write(ch);
+	return 0;
+}
+
+/*
+ * Queue an operation frame of the daemon's own. Takes @body (heap, freed
+ * when written) and @fd (closed once passed, or on failure).
+ */
+int
+chan_send_op(struct chan *ch, uint8_t type, uint8_t *body, uint32_t len,
+    int fd)
+{
+	struct chanseg *s = chan_push(ch);
+
+	if (s == NULL) {
+		free(body);
+		if (fd != -1) {
+			close(fd);
+		}
+		return -ENOBUFS;
+	}
+	s->hdr[0] = type;
+	s->hdr[1] = (uint8_t)(len >> 16);
+	s->hdr[2] = (uint8_t)(len >> 8);
+	s->hdr[3] = (uint8_t)len;
+	s->hdr_len = 4;
+	s->data = body;
+	s->own = body;
+	s->len = len;
+	s->fd = fd;
+	ch->out_bytes += s->hdr_len + len;
+	chan_want_write(ch);
+	return 0;
+}
+
+static void
+chan_fail(struct chan *ch, const char *why)
+{
+	rconn_channel_gone(ch->c, RCONN_R_CHANNEL_ERROR, why);
+}
+
+static void
+chan_on_write(evutil_socket_t fd, short what, void *arg)
+{
+	struct chan *ch = arg;
+	struct iovec iov[CHAN_IOV_MAX];
+	struct msghdr msg;
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cbuf;
+	unsigned n = 0, i;
+	ssize_t w;
+	size_t left, total;
+	int pass_fd = -1;
+
+	while (ch->out_n > 0) {
+		n = 0;
+		for (i = 0; i < ch->out_n && n + 2 <= CHAN_IOV_MAX; i++) {
+			struct chanseg *s = seg_at(ch, i);
+			uint32_t skip = s->done;
+
+			/* A passed fd rides on its frame's first byte alone. */
+			if (s->fd != -1) {
+				if (i > 0) {
+					break;
+				}
+				pass_fd = s->fd;
+			}
+			if (skip < s->hdr_len) {
+				iov[n].iov_base = s->hdr + skip;
+				iov[n].iov_len = s->hdr_len - skip;
+				n++;
+				skip = 0;
+			} else {
+				skip -= s->hdr_len;
+			}
+			if (s->len > skip) {
+				iov[n].iov_base = (void *)(s->data + skip);
+				iov[n].iov_len = s->len - skip;
+				n++;
+			}
+			if (pass_fd != -1) {
+				i++;
+				break;
+			}
+		}
+		total = 0;
+		for (i = 0; i < n; i++) {
+			total += iov[i].iov_len;
+		}
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = iov;
+		msg.msg_iovlen = n;
+		if (pass_fd != -1) {
+			memset(&cbuf, 0, sizeof(cbuf));
+			msg.msg_control = cbuf.buf;
+			msg.msg_controllen = sizeof(cbuf.buf);
+			CMSG_FIRSTHDR(&msg)->cmsg_level = SOL_SOCKET;
+			CMSG_FIRSTHDR(&msg)->cmsg_type = SCM_RIGHTS;
+			CMSG_FIRSTHDR(&msg)->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(CMSG_FIRSTHDR(&msg)), &pass_fd,
+			    sizeof(int));
+		}
+		w = sendmsg(ch->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0) {
+			if (errno == EAGAIN || errno == EINTR) {
+				break;
+			}
+			log_warn("conn=%llu: data channel write",
+			    (unsigned long long)ch->c->id);
+			chan_fail(ch, "data channel write failed");
+			return;
+		}
+		if (pass_fd != -1) {
+			/* Sent: the kernel holds its own reference now. */
+			close(pass_fd);
+			seg_at(ch, 0)->fd = -1;
+			pass_fd = -1;
+		}
+		left = (size_t)w;
+		ch->out_bytes -= left;
+		while (left > 0 && ch->out_n > 0) {
+			struct chanseg *s = seg_at(ch, 0);
+			size_t rest = s->hdr_len + s->len - s->done;
+
+			if (left < rest) {
+				s->done += (uint32_t)left;
+				left = 0;
+				break;
+			}
+			left -= rest;
+			if (s->rx != NULL) {
+				ch->c->inline_copied_bytes += s->len;
+				ch->c->d->metrics.inline_copied_bytes += s->len;
+			}
+			seg_done(ch, s);
+			ch->out_head = (ch->out_head + 1) % ch->out_cap;
+			ch->out_n--;
+		}
+		if ((size_t)w < total) {
+			break;	/* the socket is full: wait for EV_WRITE */
+		}
+	}
+	chan_update_backpressure(ch);
+	if (ch->out_n == 0 && ch->write_ev != NULL) {
+		event_del(ch->write_ev);
+	} else {
+		chan_want_write(ch);
+	}
+}
+
+static void
+chan_pause_read(struct chan *ch)
+{
+	ch->read_paused = true;
+	if (ch->read_ev != NULL) {
+		event_del(ch->read_ev);
+	}
+}
+
+void
+chan_resume_read(struct chan *ch)
+{
+	if (!ch->read_paused || ch->fd == -1 || ch->eof) {
+		return;
+	}
+	if (ch->pending != NULL) {
+		if (rconn_tx_submit(ch->c, ch->pending) != 0) {
+			return;
+		}
+		ch->pending = NULL;
+	}
+	ch->read_paused = false;
+	event_add(ch->read_ev, NULL);
+	/* Data may already be buffered in the socket. */
+	event_active(ch->read_ev, EV_READ, 0);
+}
+
+/* Receive into @buf, remembering the sender's pid (SO_PASSCRED). */
+static ssize_t
+chan_recv(struct chan *ch, void *buf, size_t len, pid_t *pid)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(struct ucred)) +
+		    CMSG_SPACE(sizeof(int) * 8)];
+	} cbuf;
+	struct msghdr msg;
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cbuf.buf;
+	msg.msg_controllen = sizeof(cbuf.buf);
+	n = recvmsg(ch->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n <= 0) {
+		return n;
+	}
+	for (cm = CMSG_FIRSTHDR(&msg); cm != NULL;
+	    cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET) {
+			continue;
+		}
+		if (cm->cmsg_type == SCM_CREDENTIALS &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(struct ucred))) {
+			struct ucred uc;
+
+			memcpy(&uc, CMSG_DATA(cm), sizeof(uc));
+			*pid = uc.pid;
+		} else if (cm->cmsg_type == SCM_RIGHTS) {
+			/* The daemon takes no fds on the data channel. */
+			size_t nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			int fds[8];
+
+			if (nfd > 8) {
+				nfd = 8;
+			}
+			memcpy(fds, CMSG_DATA(cm), nfd * sizeof(int));
+			for (size_t k = 0; k < nfd; k++) {
+				close(fds[k]);
+			}
+		}
+	}
+	return n;
+}
+
+/*
+ * Read as much as is there: frame headers, PDU bodies straight into the
+ * send ring, and operation frames into ch->op.
+ */
+static void
+chan_on_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct chan *ch = arg;
+	struct rconn *c = ch->c;
+	ssize_t n;
+	pid_t pid = 0;
+	int rc;
+
+	while (!ch->read_paused) {
+		if (ch->ihdr_got < 4) {
+			n = chan_recv(ch, ch->ihdr + ch->ihdr_got,
+			    4 - ch->ihdr_got, &pid);
+			if (n == 0) {
+				ch->eof = true;
+				rconn_channel_gone(c, RCONN_R_CHANNEL_CLOSED,
+				    "the smbd closed the data channel");
+				return;
+			}
+			if (n < 0) {
+				if (errno == EAGAIN || errno == EINTR) {
+					return;
+				}
+				chan_fail(ch, "data channel read failed");
+				return;
+			}
+			if (ch->ihdr_got == 0) {
+				ch->frame_pid = pid;
+			}
+			ch->ihdr_got += (unsigned)n;
+			if (ch->ihdr_got < 4) {
+				continue;
+			}
+			ch->op_type = ch->ihdr[0];
+			ch->ilen = (uint32_t)ch->ihdr[1] << 16 |
+			    (uint32_t)ch->ihdr[2] << 8 | ch->ihdr[3];
+			ch->igot = 0;
+			if (ch->op_type != 0 && ch->ilen > sizeof(ch->op)) {
+				log_warnx("conn=%llu: operation frame type %#x "
+				    "of %u bytes exceeds %zu",
+				    (unsigned long long)c->id, ch->op_type,
+				    ch->ilen, sizeof(ch->op));
+				chan_fail(ch, "oversized operation frame");
+				return;
+			}
+		}
+		if (ch->op_type == 0 && ch->ipdu == NULL) {
+			rc = rconn_tx_reserve(c, ch->ilen, &ch->ipdu, &ch->ibuf);
+			if (rc == -EAGAIN) {
+				/* The ring is full: wait for send completions. */
+				chan_pause_read(ch);
+				return;
+			}
+			if (rc != 0) {
+				chan_fail(ch, "PDU length not acceptable");
+				return;
+			}
+		}
+		if (ch->igot < ch->ilen) {
+			uint8_t *dst = ch->op_type == 0 ? ch->ibuf : ch->op;
+
+			n = chan_recv(ch, dst + ch->igot, ch->ilen - ch->igot,
+			    &pid);
+			if (n == 0) {
+				ch->eof = true;
+				rconn_channel_gone(c, RCONN_R_CHANNEL_CLOSED,
+				    "the smbd closed the data channel mid-frame");
+				return;
+			}
+			if (n < 0) {
+				if (errno == EAGAIN || errno == EINTR) {
+					return;
+				}
+				chan_fail(ch, "data channel read failed");
+				return;
+			}
+			if (pid != ch->frame_pid) {
+				ch->frame_pid = 0;	/* mixed senders */
+			}
+			ch->igot += (uint32_t)n;
+			if (ch->igot < ch->ilen) {
+				continue;
+			}
+		}
+		/* A whole frame. */
+		ch->ihdr_got = 0;
+		if (ch->op_type == 0) {
+			struct txpdu *p = ch->ipdu;
+
+			ch->ipdu = NULL;
+			c->inline_copied_bytes += p->len;
+			c->d->metrics.inline_copied_bytes += p->len;
+			rc = rconn_tx_submit(c, p);
+			if (rc == -EAGAIN) {
+				ch->pending = p;
+				chan_pause_read(ch);
+				return;
+			}
+			if (rc != 0) {
+				return;	/* the connection is closing */
+			}
+		} else {
+			rc = ops_handle(c, ch->op_type, ch->op, ch->ilen,
+			    ch->frame_pid);
+			if (rc != 0) {
+				return;
+			}
+		}
+	}
+}
+
+static void
+chan_on_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	struct chan *ch = arg;
+	struct rconn *c = ch->c;
+	struct ucred uc;
+	socklen_t sl = sizeof(uc);
+	int fd, one = 1;
+
+	fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd == -1) {
+		if (errno != EAGAIN && errno != EINTR) {
+			log_warn("conn=%llu: accept on the data channel",
+			    (unsigned long long)c->id);
+		}
+		return;
+	}
+	/* One-shot: the first connection wins and the path goes away. */
+	chan_stop_listening(ch);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &sl) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) != 0) {
+		log_warn("conn=%llu: data channel credentials",
+		    (unsigned long long)c->id);
+		close(fd);
+		rconn_channel_gone(c, RCONN_R_CHANNEL_ERROR,
+		    "cannot read the data channel peer's credentials");
+		return;
+	}
+	ch->read_ev = event_new(c->d->base, fd, EV_READ | EV_PERSIST,
+	    chan_on_read, ch);
+	ch->write_ev = event_new(c->d->base, fd, EV_WRITE | EV_PERSIST,
+	    chan_on_write, ch);
+	if (ch->read_ev == NULL || ch->write_ev == NULL ||
+	    event_add(ch->read_ev, NULL) != 0) {
+		close(fd);
+		rconn_channel_gone(c, RCONN_R_NO_RESOURCES,
+		    "cannot watch the data channel");
+		return;
+	}
+	ch->fd = fd;
+	ch->peer_pid = uc.pid;
+	log_debug("conn=%llu: data channel connected by pid=%d uid=%d",
+	    (unsigned long long)c->id, (int)uc.pid, (int)uc.uid);
+	rconn_channel_connected(c, uc.pid);
+	chan_want_write(ch);
+}

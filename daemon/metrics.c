@@ -1,0 +1,390 @@
+/*
+ * metrics.c: the registry (metrics.h), its Prometheus exposition, and the
+ * node_exporter textfile writer.
+ *
+ * Names follow Prometheus conventions: smbdirect_ prefix, base units
+ * (bytes, seconds), _total on counters. Per-connection series are off by
+ * default (their label sets grow with clients) and capped when on.
+ *
+ * The textfile is replaced atomically: written to a temporary file in the
+ * same directory, fsync()ed, renamed over the target. node_exporter never
+ * reads a half-written file.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon/area.h"
+#include "daemon/control.h"
+#include "daemon/daemon.h"
+#include "daemon/log.h"
+#include "daemon/master.h"
+#include "daemon/metrics.h"
+#include "daemon/rconn.h"
+
+void
+metrics_count(struct metrics *m, enum metrics_family fam, const char *label,
+    uint64_t n)
+{
+	struct metrics_table *t = &m->families[fam];
+	unsigned i;
+
+	for (i = 0; i < t->n; i++) {
+		if (strcmp(t->labels[i].name, label) == 0) {
+			t->labels[i].value += n;
+			return;
+		}
+	}
+	if (t->n == METRICS_FAMILY_MAX) {
+		t->overflow += n;
+		return;
+	}
+	snprintf(t->labels[t->n].name, sizeof(t->labels[t->n].name), "%s",
+	    label);
+	t->labels[t->n].value = n;
+	t->n++;
+}
+
+uint64_t
+metrics_family_total(const struct metrics *m, enum metrics_family fam)
+{
+	const struct metrics_table *t = &m->families[fam];
+	uint64_t sum = t->overflow;
+	unsigned i;
+
+	for (i = 0; i < t->n; i++) {
+		sum += t->labels[i].value;
+	}
+	return sum;
+}
+
+/* A growable string. */
+struct sbuf {
+	char	*s;
+	size_t	 len;
+	size_t	 cap;
+	int	 failed;
+};
+
+static void
+sb_printf(struct sbuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->failed) {
+		return;
+	}
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->failed = 1;
+			return;
+		}
+		if ((size_t)n < b->cap - b->len) {
+			b->len += (size_t)n;
+			return;
+		}
+		{
+			size_t cap = (b->cap + (size_t)n + 1) * 2;
+			char *s = realloc(b->s, cap);
+
+			if (s == NULL) {
+				b->failed = 1;
+				return;
+			}
+			b->s = s;
+			b->cap = cap;
+		}
+	}
+}
+
+static void
+head(struct sbuf *b, const char *name, const char *type, const char *help)
+{
+	sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void
+one(struct sbuf *b, const char *name, const char *type, const char *help,
+    uint64_t v)
+{
+	head(b, name, type, help);
+	sb_printf(b, "%s %llu\n", name, (unsigned long long)v);
+}
+
+/* Label values: escape backslash, double quote and newline. */
+static void
+label_value(struct sbuf *b, const char *v)
+{
+	for (; *v != '\0'; v++) {
+		switch (*v) {
+		case '\\':
+			sb_printf(b, "\\\\");
+			break;
+		case '"':
+			sb_printf(b, "\\\"");
+			break;
+		case '\n':
+			sb_printf(b, "\\n");
+			break;
+		default:
+			sb_printf(b, "%c", *v);
+			break;
+		}
+	}
+}
+
+static void
+family(struct sbuf *b, const struct metrics *m, enum metrics_family fam,
+    const char *name, const char *label, const char *help)
+{
+	const struct metrics_table *t = &m->families[fam];
+	unsigned i;
+
+	head(b, name, "counter", help);
+	for (i = 0; i < t->n; i++) {
+		sb_printf(b, "%s{%s=\"", name, label);
+		label_value(b, t->labels[i].name);
+		sb_printf(b, "\"} %llu\n",
+		    (unsigned long long)t->labels[i].value);
+	}
+	if (t->overflow > 0) {
+		sb_printf(b, "%s{%s=\"other\"} %llu\n", name, label,
+		    (unsigned long long)t->overflow);
+	}
+}
+
+static void
+per_connection(struct sbuf *b, struct daemon *d)
+{
+	static const struct {
+		const char *name, *help;
+		size_t off;
+	} series[] = {
+		{ "smbdirect_connection_received_bytes_total",
+		    "SMB Direct message bytes received on one connection.",
+		    offsetof(struct rconn, bytes_in) },
+		{ "smbdirect_connection_sent_bytes_total",
+		    "SMB Direct message bytes sent on one connection.",
+		    offsetof(struct rconn, bytes_out) },
+		{ "smbdirect_connection_rdma_read_bytes_total",
+		    "Bytes moved by RDMA READ on one connection.",
+		    offsetof(struct rconn, rdma_read_bytes) },
+		{ "smbdirect_connection_rdma_write_bytes_total",
+		    "Bytes moved by RDMA WRITE on one connection.",
+		    offsetof(struct rconn, rdma_write_bytes) },
+	};
+	struct rconn *c;
+	size_t i;
+	unsigned n;
+
+	for (i = 0; i < sizeof(series) / sizeof(series[0]); i++) {
+		head(b, series[i].name, "counter", series[i].help);
+		n = 0;
+		TAILQ_FOREACH(c, &d->conns, entry) {
+			if (n++ >= d->cfg.metrics_per_connection_max) {
+				break;
+			}
+			sb_printf(b, "%s{conn=\"%llu\",peer=\"", series[i].name,
+			    (unsigned long long)c->id);
+			label_value(b, c->peer);
+			sb_printf(b, "\"} %llu\n", (unsigned long long)
+			    *(const uint64_t *)((const char *)c +
+			    series[i].off));
+		}
+	}
+}
+
+/*
+ * Render the exposition text. Returns a heap string the caller frees, or
+ * NULL when memory ran out.
+ */
+char *
+metrics_render(struct daemon *d)
+{
+	const struct metrics *m = &d->metrics;
+	struct sbuf b = { 0 };
+	struct rconn *c;
+	struct dev *dev;
+	uint64_t credit_waits = m->credit_stalls, recv_posted = 0;
+	uint64_t area_bytes = 0, mr_count = 0, mr_bytes = 0;
+	struct sdp_stats st;
+
+	TAILQ_FOREACH(c, &d->conns, entry) {
+		if (c->sdp != NULL) {
+			sdp_get_stats(c->sdp, &st);
+			credit_waits += st.credit_waits;
+		}
+		recv_posted += c->rx_posted;
+		if (c->area != NULL) {
+			area_bytes += area_size(c->area);
+		}
+	}
+	TAILQ_FOREACH(dev, &d->devs, entry) {
+		mr_count += dev->mr_count;
+		mr_bytes += dev->mr_bytes;
+	}
+
+	one(&b, "smbdirect_up", "gauge", "1 while smbdirectd runs.", 1);
+	one(&b, "smbdirect_start_time_seconds", "gauge",
+	    "When smbdirectd started, in seconds since the epoch.",
+	    d->start_wall);
+	one(&b, "smbdirect_connections_active", "gauge",
+	    "SMB Direct connections open now.", d->n_conns);
+	one(&b, "smbdirect_connections_total", "counter",
+	    "SMB Direct connections accepted.", m->conn_total);
+	family(&b, m, MF_REFUSED, "smbdirect_connections_refused_total",
+	    "reason", "Connection requests refused, by reason.");
+	family(&b, m, MF_NEGOTIATE_FAIL, "smbdirect_negotiate_failures_total",
+	    "reason", "SMB Direct negotiations that failed, by reason.");
+	family(&b, m, MF_CLOSED, "smbdirect_connections_closed_total",
+	    "reason", "Connections closed, by reason.");
+	one(&b, "smbdirect_received_bytes_total", "counter",
+	    "SMB Direct message bytes received (Windows: Bytes Received).",
+	    m->bytes_in);
+	one(&b, "smbdirect_sent_bytes_total", "counter",
+	    "SMB Direct message bytes sent (Windows: Bytes Sent).",
+	    m->bytes_out);
+	one(&b, "smbdirect_received_messages_total", "counter",
+	    "SMB Direct messages received.", m->msgs_in);
+	one(&b, "smbdirect_sent_messages_total", "counter",
+	    "SMB Direct messages sent.", m->msgs_out);
+	one(&b, "smbdirect_received_pdus_total", "counter",
+	    "SMB2 PDUs reassembled and passed to an smbd.", m->pdus_in);
+	one(&b, "smbdirect_sent_pdus_total", "counter",
+	    "SMB2 PDUs sent to clients.", m->pdus_out);
+	one(&b, "smbdirect_rdma_read_bytes_total", "counter",
+	    "Bytes moved by RDMA READ (Windows: Bytes RDMA Read).",
+	    m->rdma_read_bytes);
+	one(&b, "smbdirect_rdma_read_operations_total", "counter",
+	    "RDMA READ operations requested by smbds.", m->rdma_read_ops);
+	one(&b, "smbdirect_rdma_write_bytes_total", "counter",
+	    "Bytes moved by RDMA WRITE (Windows: Bytes RDMA Written).",
+	    m->rdma_write_bytes);
+	one(&b, "smbdirect_rdma_write_operations_total", "counter",
+	    "RDMA WRITE operations requested by smbds.", m->rdma_write_ops);
+	one(&b, "smbdirect_credit_stalls_total", "counter",
+	    "Times a send waited for send credits.", credit_waits);
+	one(&b, "smbdirect_receive_credits_posted", "gauge",
+	    "Receive buffers posted (credits granted) now.", recv_posted);
+	one(&b, "smbdirect_receive_buffers_posted_total", "counter",
+	    "Receive buffers posted.", m->recv_posted);
+	one(&b, "smbdirect_memory_regions", "gauge",
+	    "Memory regions registered now.", mr_count);
+	one(&b, "smbdirect_memory_region_bytes", "gauge",
+	    "Bytes in registered memory regions now.", mr_bytes);
+	one(&b, "smbdirect_area_bytes", "gauge",
+	    "Bytes of shared-memory areas now.", area_bytes);
+	one(&b, "smbdirect_handoffs_total", "counter",
+	    "Connections handed from one smbd to another.", m->handoffs);
+	one(&b, "smbdirect_keepalive_timeouts_total", "counter",
+	    "Connections ended because a keepalive went unanswered.",
+	    m->keepalive_timeouts);
+	one(&b, "smbdirect_draining", "gauge",
+	    "1 while the daemon refuses new connections (drain).",
+	    d->draining ? 1 : 0);
+	one(&b, "smbdirect_master_registered", "gauge",
+	    "1 while a master smbd is registered.", master_present(d) ? 1 : 0);
+	one(&b, "smbdirect_control_clients", "gauge",
+	    "Control channel clients connected now.",
+	    d->control != NULL ? d->control->n_clients : 0);
+	family(&b, m, MF_ERRORS, "smbdirect_errors_total", "kind",
+	    "Errors, by kind.");
+	one(&b, "smbdirect_payload_copied_bytes_total", "counter",
+	    "RDMA READ/WRITE payload bytes the daemon copied (always 0).",
+	    m->copied_payload_bytes);
+	one(&b, "smbdirect_inline_copied_bytes_total", "counter",
+	    "Inline PDU bytes copied, once, between receive buffers or the "
+	    "send ring and a data channel.", m->inline_copied_bytes);
+	if (d->cfg.metrics_per_connection) {
+		per_connection(&b, d);
+	}
+	if (b.failed) {
+		free(b.s);
+		return NULL;
+	}
+	return b.s;
+}
+
+/* Write the textfile: temp file, fsync, rename; mode 0644. */
+int
+metrics_write_textfile(struct daemon *d)
+{
+	const char *path = d->cfg.metrics_textfile;
+	char tmp[sizeof(d->cfg.metrics_textfile) + 16];
+	char *text = NULL;
+	size_t len, off = 0;
+	ssize_t n;
+	int fd = -1, rc = -1;
+
+	if (path[0] == '\0') {
+		return 0;
+	}
+	text = metrics_render(d);
+	if (text == NULL) {
+		log_warnx("metrics: out of memory rendering %s", path);
+		goto out;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd == -1) {
+		log_warn("metrics: open %s", tmp);
+		goto out;
+	}
+	if (fchmod(fd, 0644) != 0) {
+		log_warn("metrics: fchmod %s", tmp);
+		goto out_unlink;
+	}
+	len = strlen(text);
+	while (off < len) {
+		n = write(fd, text + off, len - off);
+		if (n < 0) {
+			if (errno == EINTR) {
+				continue;
+			}
+			log_warn("metrics: write %s", tmp);
+			goto out_unlink;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) != 0) {
+		log_warn("metrics: fsync %s", tmp);
+		goto out_unlink;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		log_warn("metrics: close %s", tmp);
+		goto out_unlink;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0) {
+		log_warn("metrics: rename %s to %s", tmp, path);
+		goto out_unlink;
+	}
+	d->metrics.textfile_writes++;
+	rc = 0;
+	goto out;
+
+out_unlink:
+	unlink(tmp);
+out:
+	if (fd != -1) {
+		close(fd);
+	}
+	free(text);
+	return rc;
+}

@@ -1,0 +1,24 @@
+/*
+ * ops: the operation frames an owner sends on the data channel (frame.h):
+ * RDMA READ and WRITE through the area, send with invalidate, the area
+ * itself, and CLAIM.
+ */
+#ifndef SMBDIRECTD_OPS_H
+#define SMBDIRECTD_OPS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <infiniband/verbs.h>
+
+struct rconn;
+
+int	ops_handle(struct rconn *, uint8_t type, const uint8_t *body,
+	    uint32_t len, pid_t sender);
+void	ops_rdma_complete(struct rconn *, const struct ibv_wc *);
+void	ops_abort(struct rconn *);
+void	ops_free(struct rconn *);
+int	ops_error(struct rconn *, uint8_t refused, int status,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+#endif

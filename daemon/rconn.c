@@ -1,0 +1,1230 @@
+/*
+ * rconn.c: one SMB Direct connection over verbs.
+ *
+ * This file is the thin shell around the protocol engine (proto/sdp.h):
+ * every protocol decision is the engine's, and this code only performs the
+ * actions it asks for (post receives, post sends, deliver, arm the timer,
+ * disconnect) and feeds it completions. The order of actions matters: a
+ * negotiate response that grants credits must follow the receives it
+ * grants, so actions are performed strictly in the order they come.
+ *
+ * Lifetime. A connection is created on RDMA CM's CONNECT_REQUEST and lives
+ * until rconn_reap(). rconn_close() starts the end from any path (engine,
+ * CM event, completion error, data channel, timer, kill, shutdown): it
+ * closes the data channel, tells the master, disconnects, and schedules the
+ * reap. The reap runs from its own event, never inside a completion or CM
+ * callback of the same connection, so no caller is left holding a freed
+ * pointer. It destroys the QP first, so no buffer is freed while the device
+ * can still write into it.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "daemon/area.h"
+#include "daemon/log.h"
+#include "daemon/master.h"
+#include "daemon/ops.h"
+#include "daemon/rconn.h"
+
+/* How long an orderly disconnect may take before resources go anyway. */
+#define RCONN_DISCONNECT_WAIT_MS	2000
+/* Headroom for operation frames' send WRs beside the engine's sends. */
+#define RCONN_HDR_SLOT			32
+
+static void	rconn_run(struct rconn *);
+static void	rconn_reap(evutil_socket_t, short, void *);
+static void	rconn_announce(struct rconn *);
+
+const char *
+rconn_state_name(enum rconn_state s)
+{
+	switch (s) {
+	case RCONN_ACCEPTING:
+		return "accepting";
+	case RCONN_NEGOTIATING:
+		return "negotiating";
+	case RCONN_WAIT_MASTER:
+		return "wait_master";
+	case RCONN_WAIT_CHANNEL:
+		return "wait_channel";
+	case RCONN_ACTIVE:
+		return "active";
+	case RCONN_DRAINING:
+		return "draining";
+	case RCONN_CLOSING:
+		return "closing";
+	}
+	return "unknown";
+}
+
+const char *
+rconn_reason_name(int reason)
+{
+	if (reason < 0) {
+		return sdp_error_name(reason);
+	}
+	switch (reason) {
+	case RCONN_R_PEER_DISCONNECT:
+		return "peer_disconnect";
+	case RCONN_R_CHANNEL_CLOSED:
+		return "channel_closed";
+	case RCONN_R_CHANNEL_TIMEOUT:
+		return "channel_timeout";
+	case RCONN_R_CHANNEL_ERROR:
+		return "channel_error";
+	case RCONN_R_NO_MASTER:
+		return "no_master";
+	case RCONN_R_KILLED:
+		return "killed";
+	case RCONN_R_DRAINED:
+		return "drained";
+	case RCONN_R_SHUTDOWN:
+		return "shutdown";
+	case RCONN_R_RDMA_ERROR:
+		return "rdma_error";
+	case RCONN_R_NO_RESOURCES:
+		return "no_resources";
+	case RCONN_R_IDLE:
+		return "idle_timeout";
+	}
+	return "unknown";
+}
+
+struct rconn *
+rconn_find(struct daemon *d, uint64_t id)
+{
+	struct rconn *c;
+
+	TAILQ_FOREACH(c, &d->conns, entry) {
+		if (c->id == id) {
+			return c;
+		}
+	}
+	return NULL;
+}
+
+static void
+sockaddr_text(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	if (sa == NULL) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)sa;
+
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		port = ntohs(in->sin_port);
+		snprintf(buf, len, "%s:%u", host, port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		port = ntohs(in6->sin6_port);
+		snprintf(buf, len, "[%s]:%u", host, port);
+	} else {
+		snprintf(buf, len, "family-%d", sa->sa_family);
+	}
+}
+
+static bool
+same_host(const struct sockaddr_storage *a, const struct sockaddr *b)
+{
+	if (a->ss_family != b->sa_family) {
+		return false;
+	}
+	if (b->sa_family == AF_INET) {
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		    ((const struct sockaddr_in *)(const void *)b)->sin_addr.s_addr;
+	}
+	if (b->sa_family == AF_INET6) {
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		    &((const struct sockaddr_in6 *)(const void *)b)->sin6_addr,
+		    sizeof(struct in6_addr)) == 0;
+	}
+	return false;
+}
+
+/* ---------------------------------------------------------------------
+ * Registered memory accounting
+ * ------------------------------------------------------------------- */
+
+/*
+ * MRs one connection may hold: its receive chunks (enough for every
+ * receive credit), the send ring, and the shared-memory area.
+ */
+unsigned
+rconn_mr_limit(const struct conf *cfg)
+{
+	return (cfg->receive_credits + RX_CHUNK_BUFS - 1) / RX_CHUNK_BUFS + 2;
+}
+
+struct ibv_mr *
+rconn_reg_mr(struct rconn *c, void *addr, size_t len, int access)
+{
+	struct ibv_mr *mr = ibv_reg_mr(c->dev->pd, addr, len, access);
+
+	if (mr != NULL) {
+		c->mr_count++;
+		c->mr_bytes += len;
+		c->dev->mr_count++;
+		c->dev->mr_bytes += len;
+	}
+	return mr;
+}
+
+void
+rconn_dereg_mr(struct rconn *c, struct ibv_mr *mr)
+{
+	size_t len;
+
+	if (mr == NULL) {
+		return;
+	}
+	len = mr->length;
+	if (ibv_dereg_mr(mr) != 0) {
+		log_warn("conn=%llu: ibv_dereg_mr", (unsigned long long)c->id);
+	}
+	c->mr_count--;
+	c->mr_bytes -= len;
+	c->dev->mr_count--;
+	c->dev->mr_bytes -= len;
+}
+
+/* ---------------------------------------------------------------------
+ * Receive buffers
+ * ------------------------------------------------------------------- */
+
+static int
+rx_grow(struct rconn *c)
+{
+	struct rxchunk *ch = NULL;
+	size_t bsz = c->d->cfg.max_receive_size, i;
+	int rc = -ENOMEM;
+
+	ch = calloc(1, sizeof(*ch));
+	if (ch == NULL) {
+		goto out;
+	}
+	ch->mem = aligned_alloc(4096, ((bsz * RX_CHUNK_BUFS) + 4095) &
+	    ~(size_t)4095);
+	if (ch->mem == NULL) {
+		goto out_free_chunk;
+	}
+	ch->mr = rconn_reg_mr(c, ch->mem, bsz * RX_CHUNK_BUFS,
+	    IBV_ACCESS_LOCAL_WRITE);
+	if (ch->mr == NULL) {
+		log_warn("conn=%llu: registering receive buffers",
+		    (unsigned long long)c->id);
+		rc = -errno;
+		goto out_free_mem;
+	}
+	for (i = 0; i < RX_CHUNK_BUFS; i++) {
+		ch->bufs[i].kind = WR_RECV;
+		ch->bufs[i].chunk = ch;
+		ch->bufs[i].data = ch->mem + i * bsz;
+		SLIST_INSERT_HEAD(&c->rx_free, &ch->bufs[i], free_entry);
+	}
+	SLIST_INSERT_HEAD(&c->rx_chunks, ch, entry);
+	c->rx_allocated += RX_CHUNK_BUFS;
+	return 0;
+
+out_free_mem:
+	free(ch->mem);
+out_free_chunk:
+	free(ch);
+out:
+	return rc;
+}
+
+static int
+rx_post(struct rconn *c, unsigned count)
+{
+	struct ibv_recv_wr wr, *bad = NULL;
+	struct ibv_sge sge;
+	struct rxbuf *rx;
+	unsigned i;
+
+	for (i = 0; i < count; i++) {
+		if (SLIST_EMPTY(&c->rx_free) && rx_grow(c) != 0) {
+			return -ENOMEM;
+		}
+		rx = SLIST_FIRST(&c->rx_free);
+		sge.addr = (uintptr_t)rx->data;
+		sge.length = c->d->cfg.max_receive_size;
+		sge.lkey = rx->chunk->mr->lkey;
+		memset(&wr, 0, sizeof(wr));
+		wr.wr_id = (uintptr_t)rx;
+		wr.sg_list = &sge;
+		wr.num_sge = 1;
+		if (ibv_post_recv(c->cm_id->qp, &wr, &bad) != 0) {
+			log_warn("conn=%llu: ibv_post_recv",
+			    (unsigned long long)c->id);
+			return -EIO;
+		}
+		SLIST_REMOVE_HEAD(&c->rx_free, free_entry);
+		c->rx_posted++;
+		c->d->metrics.recv_posted++;
+	}
+	return 0;
+}
+
+static void
+rx_free_all(struct rconn *c)
+{
+	struct rxchunk *ch;
+
+	while ((ch = SLIST_FIRST(&c->rx_chunks)) != NULL) {
+		SLIST_REMOVE_HEAD(&c->rx_chunks, entry);
+		rconn_dereg_mr(c, ch->mr);
+		free(ch->mem);
+		free(ch);
+	}
+	SLIST_INIT(&c->rx_free);
+}
+
+void
+rconn_rx_release(struct rconn *c, struct rxbuf *rx)
+{
+	SLIST_INSERT_HEAD(&c->rx_free, rx, free_entry);
+	c->rx_held--;
+	if (c->state == RCONN_CLOSING) {
+		return;
+	}
+	sdp_rx_release(c->sdp, 1);
+	rconn_run(c);
+}
+
+/* ---------------------------------------------------------------------
+ * Send side: header slots and the PDU ring
+ * ------------------------------------------------------------------- */
+
+static int
+tx_setup(struct rconn *c)
+{
+	size_t hdr_bytes = (size_t)c->n_slots * RCONN_HDR_SLOT;
+	size_t total = hdr_bytes + c->ring_size;
+	unsigned i;
+
+	c->tx_mem = mmap(NULL, total, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (c->tx_mem == MAP_FAILED) {
+		c->tx_mem = NULL;
+		return -ENOMEM;
+	}
+	c->tx_mr = rconn_reg_mr(c, c->tx_mem, total, IBV_ACCESS_LOCAL_WRITE);
+	if (c->tx_mr == NULL) {
+		log_warn("conn=%llu: registering the send ring",
+		    (unsigned long long)c->id);
+		munmap(c->tx_mem, total);
+		c->tx_mem = NULL;
+		return -ENOMEM;
+	}
+	for (i = 0; i < c->n_slots; i++) {
+		c->slots[i].hdr = c->tx_mem + (size_t)i * RCONN_HDR_SLOT;
+	}
+	return 0;
+}
+
+static uint8_t *
+ring_base(struct rconn *c)
+{
+	return c->tx_mem + (size_t)c->n_slots * RCONN_HDR_SLOT;
+}
+
+/*
+ * Reserve @len contiguous ring bytes for a PDU being read from the data
+ * channel. -EAGAIN: not now, wait for completions. -EMSGSIZE: never.
+ */
+int
+rconn_tx_reserve(struct rconn *c, uint32_t len, struct txpdu **out,
+    uint8_t **buf)
+{
+	struct sdp_params p;
+	struct txpdu *pdu, *first;
+	uint32_t off, span, tail;
+
+	if (c->state == RCONN_CLOSING) {
+		return -EPIPE;
+	}
+	sdp_get_params(c->sdp, &p);
+	if (len == 0 || len > c->ring_size ||
+	    len > p.peer_max_fragmented_size) {
+		log_warnx("conn=%llu: the smbd sent a PDU of %u bytes; the "
+		    "limit is %u (the client's MaxFragmentedSize)",
+		    (unsigned long long)c->id, len,
+		    p.peer_max_fragmented_size < c->ring_size ?
+		    p.peer_max_fragmented_size : c->ring_size);
+		return -EMSGSIZE;
+	}
+	first = TAILQ_FIRST(&c->tx_pdus);
+	if (first == NULL) {
+		c->ring_head = 0;
+		c->ring_used = 0;
+		off = 0;
+		span = len;
+	} else {
+		tail = first->off;
+		if (c->ring_head > tail ||
+		    (c->ring_head == tail && c->ring_used == 0)) {
+			if (c->ring_size - c->ring_head >= len) {
+				off = c->ring_head;
+				span = len;
+			} else if (tail >= len) {
+				/* Skip the end of the ring and wrap. */
+				off = 0;
+				span = c->ring_size - c->ring_head + len;
+			} else {
+				return -EAGAIN;
+			}
+		} else if (tail - c->ring_head >= len) {
+			off = c->ring_head;
+			span = len;
+		} else {
+			return -EAGAIN;
+		}
+	}
+	pdu = calloc(1, sizeof(*pdu));
+	if (pdu == NULL) {
+		return -ENOMEM;
+	}
+	pdu->off = off;
+	pdu->len = len;
+	pdu->span = span;
+	c->ring_head = (off + len) % c->ring_size;
+	c->ring_used += span;
+	TAILQ_INSERT_TAIL(&c->tx_pdus, pdu, entry);
+	*out = pdu;
+	*buf = ring_base(c) + off;
+	return 0;
+}
+
+static void
+tx_pdu_free(struct rconn *c, struct txpdu *pdu)
+{
+	TAILQ_REMOVE(&c->tx_pdus, pdu, entry);
+	c->ring_used -= pdu->span;
+	if (TAILQ_EMPTY(&c->tx_pdus)) {
+		c->ring_head = 0;
+		c->ring_used = 0;
+	}
+	free(pdu);
+}
+
+/* Give back the most recent reservation (its PDU was never submitted). */
+void
+rconn_tx_unreserve(struct rconn *c, struct txpdu *pdu)
+{
+	uint32_t skip = pdu->span - pdu->len;
+
+	c->ring_head = pdu->off == 0 && skip > 0 ? c->ring_size - skip :
+	    pdu->off;
+	tx_pdu_free(c, pdu);
+}
+
+int
+rconn_tx_submit(struct rconn *c, struct txpdu *pdu)
+{
+	int rc;
+
+	if (c->state == RCONN_CLOSING) {
+		return -EPIPE;
+	}
+	rc = sdp_send_pdu(c->sdp, (uint64_t)(uintptr_t)pdu, pdu->len,
+	    pdu->invalidate_rkey, now_ms());
+	if (rc == SDP_ERR_WOULDBLOCK) {
+		return -EAGAIN;
+	}
+	if (rc != 0) {
+		rconn_close(c, rc, "the engine refused a PDU of %u bytes: %s",
+		    pdu->len, sdp_strerror(rc));
+		return -EPIPE;
+	}
+	c->t_last_io = now_ms();
+	rconn_run(c);
+	return c->state == RCONN_CLOSING ? -EPIPE : 0;
+}
+
+static int
+tx_post(struct rconn *c, const struct sdp_action *a)
+{
+	struct ibv_send_wr wr, *bad = NULL;
+	struct ibv_sge sge[2];
+	struct txslot *slot;
+	struct txpdu *pdu = NULL;
+	unsigned idx;
+
+	if (c->n_slot_free == 0) {
+		/* The engine bounds sends by max_outstanding_sends. */
+		log_warnx("conn=%llu: internal: no free send slot",
+		    (unsigned long long)c->id);
+		return -ENOBUFS;
+	}
+	if (a->u.send.hdr_len > RCONN_HDR_SLOT) {
+		return -EINVAL;
+	}
+	idx = c->slot_free[--c->n_slot_free];
+	slot = &c->slots[idx];
+	memcpy(slot->hdr, a->u.send.hdr, a->u.send.hdr_len);
+	memset(&wr, 0, sizeof(wr));
+	sge[0].addr = (uintptr_t)slot->hdr;
+	sge[0].length = (uint32_t)a->u.send.hdr_len;
+	sge[0].lkey = c->tx_mr->lkey;
+	wr.num_sge = 1;
+	if (a->u.send.has_payload) {
+		pdu = (struct txpdu *)(uintptr_t)a->u.send.cookie;
+		sge[1].addr = (uintptr_t)(ring_base(c) + pdu->off +
+		    a->u.send.pdu_off);
+		sge[1].length = (uint32_t)a->u.send.pdu_len;
+		sge[1].lkey = c->tx_mr->lkey;
+		wr.num_sge = 2;
+	}
+	slot->pdu = pdu;
+	slot->last = a->u.send.has_payload && a->u.send.last_of_pdu;
+	wr.wr_id = (uintptr_t)slot;
+	wr.sg_list = sge;
+	wr.send_flags = IBV_SEND_SIGNALED;
+	if (a->u.send.invalidate_rkey != 0) {
+		wr.opcode = IBV_WR_SEND_WITH_INV;
+		wr.invalidate_rkey = a->u.send.invalidate_rkey;
+	} else {
+		wr.opcode = IBV_WR_SEND;
+	}
+	if (ibv_post_send(c->cm_id->qp, &wr, &bad) != 0) {
+		log_warn("conn=%llu: ibv_post_send", (unsigned long long)c->id);
+		c->slot_free[c->n_slot_free++] = idx;
+		return -EIO;
+	}
+	c->sends_outstanding++;
+	c->msgs_out++;
+	c->bytes_out += a->u.send.hdr_len + a->u.send.pdu_len;
+	c->d->metrics.msgs_out++;
+	c->d->metrics.bytes_out += a->u.send.hdr_len + a->u.send.pdu_len;
+	if (slot->last) {
+		c->pdus_out++;
+		c->d->metrics.pdus_out++;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Engine actions
+ * ------------------------------------------------------------------- */
+
+static void
+rconn_set_timer(struct event *ev, uint64_t deadline)
+{
+	uint64_t now = now_ms(), ms;
+	struct timeval tv;
+
+	if (deadline == 0) {
+		evtimer_del(ev);
+		return;
+	}
+	ms = deadline > now ? deadline - now : 0;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
+	evtimer_add(ev, &tv);
+}
+
+static void
+rconn_state_timer_ms(struct rconn *c, uint64_t ms)
+{
+	rconn_set_timer(c->state_timer, ms == 0 ? 0 : now_ms() + ms);
+}
+
+static void
+rconn_first_pdu(struct rconn *c)
+{
+	struct daemon *d = c->d;
+
+	if (master_present(d)) {
+		rconn_announce(c);
+	} else if (d->cfg.master_grace_ms > 0) {
+		c->state = RCONN_WAIT_MASTER;
+		log_info("conn=%llu: first PDU held; waiting up to %ums for a "
+		    "master to register", (unsigned long long)c->id,
+		    d->cfg.master_grace_ms);
+		rconn_state_timer_ms(c, d->cfg.master_grace_ms);
+	} else {
+		rconn_close(c, RCONN_R_NO_MASTER,
+		    "no master smbd is registered");
+	}
+}
+
+static void
+rconn_run(struct rconn *c)
+{
+	struct sdp_action a;
+	int rc;
+
+	while (c->state != RCONN_CLOSING && sdp_next_action(c->sdp, &a) > 0) {
+		switch (a.type) {
+		case SDP_ACT_POST_RECV:
+			rc = rx_post(c, a.u.post_recv.count);
+			if (rc != 0) {
+				rconn_close(c, RCONN_R_NO_RESOURCES,
+				    "cannot post %u receive buffers",
+				    a.u.post_recv.count);
+			}
+			break;
+		case SDP_ACT_SEND:
+			if (tx_post(c, &a) != 0) {
+				rconn_close(c, RCONN_R_RDMA_ERROR,
+				    "cannot post a send");
+			}
+			break;
+		case SDP_ACT_DELIVER:
+			if (c->cur_rx == NULL) {
+				rconn_close(c, RCONN_R_NO_RESOURCES,
+				    "internal: delivery outside a receive");
+				break;
+			}
+			if (chan_deliver(&c->chan, c->cur_rx, a.u.deliver.data,
+			    (uint32_t)a.u.deliver.len,
+			    (uint32_t)a.u.deliver.pdu_len,
+			    a.u.deliver.first) != 0) {
+				rconn_close(c, RCONN_R_NO_RESOURCES,
+				    "data channel queue full");
+				break;
+			}
+			c->cur_rx_held = true;
+			c->rx_held++;
+			if (a.u.deliver.last) {
+				c->pdus_in++;
+				c->d->metrics.pdus_in++;
+			}
+			if (c->state == RCONN_NEGOTIATING && a.u.deliver.last) {
+				rconn_first_pdu(c);
+			}
+			break;
+		case SDP_ACT_TIMER:
+			rconn_set_timer(c->engine_timer,
+			    a.u.timer.deadline_ms);
+			break;
+		case SDP_ACT_NEGOTIATED:
+			{
+				struct sdp_params p;
+
+				sdp_get_params(c->sdp, &p);
+				log_info("conn=%llu: negotiated SMB Direct "
+				    "%#x: send %u, receive %u, fragmented "
+				    "%u/%u, read/write %u, credits %u",
+				    (unsigned long long)c->id, p.version,
+				    p.max_send_size, p.max_receive_size,
+				    p.max_fragmented_size,
+				    p.peer_max_fragmented_size,
+				    p.max_read_write_size,
+				    p.peer_credits_requested);
+			}
+			break;
+		case SDP_ACT_WRITABLE:
+			chan_resume_read(&c->chan);
+			break;
+		case SDP_ACT_NONE:
+			break;
+		case SDP_ACT_DISCONNECT:
+			if (a.u.disconnect.reason < 0) {
+				if (c->state == RCONN_NEGOTIATING &&
+				    !sdp_is_negotiated(c->sdp)) {
+					metrics_count(&c->d->metrics,
+					    MF_NEGOTIATE_FAIL,
+					    sdp_error_name(
+					    a.u.disconnect.reason), 1);
+				}
+				if (a.u.disconnect.reason ==
+				    SDP_ERR_KEEPALIVE_TIMEOUT) {
+					c->d->metrics.keepalive_timeouts++;
+				}
+			}
+			rconn_close(c, a.u.disconnect.reason, "%s",
+			    sdp_strerror(a.u.disconnect.reason));
+			break;
+		}
+	}
+}
+
+static void
+rconn_on_engine_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct rconn *c = arg;
+
+	if (c->state == RCONN_CLOSING) {
+		return;
+	}
+	sdp_on_timer(c->sdp, now_ms());
+	rconn_run(c);
+}
+
+static void
+rconn_on_state_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct rconn *c = arg;
+
+	switch (c->state) {
+	case RCONN_WAIT_MASTER:
+		rconn_close(c, RCONN_R_NO_MASTER, "no master registered within "
+		    "%ums", c->d->cfg.master_grace_ms);
+		break;
+	case RCONN_WAIT_CHANNEL:
+		rconn_close(c, RCONN_R_CHANNEL_TIMEOUT, "nobody connected to "
+		    "the data channel within %ums",
+		    c->d->cfg.channel_connect_timeout_ms);
+		break;
+	case RCONN_DRAINING:
+		rconn_close(c, RCONN_R_DRAINED, "drain grace period over");
+		break;
+	case RCONN_CLOSING:
+		/* The orderly disconnect took too long: free anyway. */
+		event_active(c->reap_ev, EV_TIMEOUT, 0);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * Completions
+ * ------------------------------------------------------------------- */
+
+static void
+rconn_wc(struct rconn *c, const struct ibv_wc *wc)
+{
+	uint8_t kind = *(uint8_t *)(uintptr_t)wc->wr_id;
+
+	if (kind == WR_RECV) {
+		struct rxbuf *rx = (struct rxbuf *)(uintptr_t)wc->wr_id;
+
+		c->rx_posted--;
+		if (wc->status != IBV_WC_SUCCESS || c->state == RCONN_CLOSING) {
+			SLIST_INSERT_HEAD(&c->rx_free, rx, free_entry);
+			goto status;
+		}
+		c->msgs_in++;
+		c->bytes_in += wc->byte_len;
+		c->d->metrics.msgs_in++;
+		c->d->metrics.bytes_in += wc->byte_len;
+		c->t_last_io = now_ms();
+		c->cur_rx = rx;
+		c->cur_rx_held = false;
+		sdp_on_recv(c->sdp, rx->data, wc->byte_len, now_ms());
+		rconn_run(c);
+		if (!c->cur_rx_held) {
+			SLIST_INSERT_HEAD(&c->rx_free, rx, free_entry);
+		}
+		c->cur_rx = NULL;
+		return;
+	}
+	if (kind == WR_SEND) {
+		struct txslot *slot = (struct txslot *)(uintptr_t)wc->wr_id;
+
+		c->slot_free[c->n_slot_free++] = (unsigned)(slot - c->slots);
+		c->sends_outstanding--;
+		if (slot->last && slot->pdu != NULL) {
+			tx_pdu_free(c, slot->pdu);
+			chan_resume_read(&c->chan);
+		}
+		slot->pdu = NULL;
+		if (wc->status != IBV_WC_SUCCESS || c->state == RCONN_CLOSING) {
+			goto status;
+		}
+		sdp_on_send_complete(c->sdp, 1, now_ms());
+		rconn_run(c);
+		return;
+	}
+	if (kind == WR_RDMA) {
+		ops_rdma_complete(c, wc);
+		return;
+	}
+
+status:
+	if (wc->status == IBV_WC_SUCCESS || c->state == RCONN_CLOSING) {
+		return;
+	}
+	c->qp_dead = true;
+	if (wc->status == IBV_WC_WR_FLUSH_ERR) {
+		rconn_close(c, RCONN_R_PEER_DISCONNECT, "queue pair flushed");
+	} else {
+		metrics_count(&c->d->metrics, MF_ERRORS, "completion_error", 1);
+		rconn_close(c, RCONN_R_RDMA_ERROR, "completion error: %s "
+		    "(vendor %#x)", ibv_wc_status_str(wc->status),
+		    wc->vendor_err);
+	}
+}
+
+/* Called by dev.c after get_cq_event, ack and re-arm: poll until empty. */
+void
+rconn_cq_event(struct rconn *c)
+{
+	struct ibv_wc wc[16];
+	int n, i;
+
+	do {
+		n = ibv_poll_cq(c->cq, 16, wc);
+		if (n < 0) {
+			rconn_close(c, RCONN_R_RDMA_ERROR, "ibv_poll_cq failed");
+			return;
+		}
+		for (i = 0; i < n; i++) {
+			rconn_wc(c, &wc[i]);
+		}
+	} while (n > 0);
+}
+
+/* ---------------------------------------------------------------------
+ * Master and data channel
+ * ------------------------------------------------------------------- */
+
+static void
+rconn_announce(struct rconn *c)
+{
+	char dir[sizeof(c->d->cfg.runtime_dir) + 8];
+
+	snprintf(dir, sizeof(dir), "%s/conn", c->d->cfg.runtime_dir);
+	if (chan_listen(&c->chan, dir, c->id) != 0) {
+		rconn_close(c, RCONN_R_NO_RESOURCES,
+		    "cannot create the data channel socket");
+		return;
+	}
+	c->state = RCONN_WAIT_CHANNEL;
+	rconn_state_timer_ms(c, c->d->cfg.channel_connect_timeout_ms);
+	master_new_connection(c->d, c);
+}
+
+/* A master registered: hand it the connections that were waiting. */
+void
+rconn_master_changed(struct daemon *d)
+{
+	struct rconn *c, *tmp;
+
+	TAILQ_FOREACH_SAFE(c, &d->conns, entry, tmp) {
+		if (c->state == RCONN_WAIT_MASTER) {
+			evtimer_del(c->state_timer);
+			rconn_announce(c);
+		}
+	}
+}
+
+void
+rconn_channel_connected(struct rconn *c, pid_t pid)
+{
+	if (c->state != RCONN_WAIT_CHANNEL) {
+		return;
+	}
+	evtimer_del(c->state_timer);
+	c->state = RCONN_ACTIVE;
+	c->owner_pid = (uint32_t)pid;
+	log_info("conn=%llu: data channel opened by pid=%d",
+	    (unsigned long long)c->id, (int)pid);
+}
+
+void
+rconn_drain_timer(struct rconn *c, uint32_t grace_ms)
+{
+	rconn_state_timer_ms(c, grace_ms > 0 ? grace_ms : 1);
+}
+
+void
+rconn_channel_gone(struct rconn *c, int reason, const char *why)
+{
+	rconn_close(c, reason, "%s", why);
+}
+
+void
+rconn_upper_blocked(struct rconn *c, bool blocked)
+{
+	if (c->state == RCONN_CLOSING) {
+		return;
+	}
+	sdp_set_upper_blocked(c->sdp, blocked, now_ms());
+	rconn_run(c);
+}
+
+/* ---------------------------------------------------------------------
+ * Creation and teardown
+ * ------------------------------------------------------------------- */
+
+static void
+reject(struct daemon *d, struct rdma_cm_id *id, const char *reason,
+    const char *peer)
+{
+	metrics_count(&d->metrics, MF_REFUSED, reason, 1);
+	log_info("refused a connection from %s: %s", peer, reason);
+	rdma_reject(id, NULL, 0);
+	rdma_destroy_id(id);
+}
+
+static int
+rconn_setup(struct rconn *c, const struct rdma_conn_param *req)
+{
+	struct daemon *d = c->d;
+	const struct conf *cfg = &d->cfg;
+	struct ibv_qp_init_attr qpa;
+	struct rdma_conn_param cp;
+	struct sdp_config sc;
+	unsigned send_wr, i;
+	int rc;
+
+	c->dev = dev_get(d, c->cm_id->verbs);
+	if (c->dev == NULL) {
+		return -ENODEV;
+	}
+	c->transport = c->dev->transport;
+	if (c->transport != TRANSPORT_IWARP) {
+		c->transport = dev_transport(c->cm_id->verbs,
+		    c->cm_id->port_num);
+	}
+
+	sdp_config_init_defaults(&sc, SDP_ROLE_SERVER);
+	sc.recv_credit_max = (uint16_t)cfg->receive_credits;
+	sc.send_credit_target = (uint16_t)cfg->send_credit_target;
+	sc.max_send_size = cfg->max_send_size;
+	sc.max_receive_size = cfg->max_receive_size;
+	sc.max_fragmented_size = cfg->max_fragmented_size;
+	sc.max_read_write_size = cfg->max_read_write_size;
+	sc.negotiate_timeout_ms = cfg->negotiate_timeout_ms;
+	sc.keepalive_interval_ms = cfg->keepalive_interval_ms;
+	sc.keepalive_timeout_ms = cfg->keepalive_timeout_ms;
+	c->n_slots = sc.max_outstanding_sends;
+	rc = sdp_config_validate(&sc);
+	if (rc != 0) {
+		log_warnx("conn=%llu: engine configuration: %s",
+		    (unsigned long long)c->id, sdp_strerror(rc));
+		return -EINVAL;
+	}
+
+	/* Sends: the engine's messages plus RDMA operations (ORD deep). */
+	send_wr = c->n_slots + cfg->ord * 2 + 4;
+	if (send_wr > (unsigned)c->dev->attr.max_qp_wr) {
+		send_wr = (unsigned)c->dev->attr.max_qp_wr;
+	}
+	c->cq = ibv_create_cq(c->cm_id->verbs,
+	    (int)(send_wr + cfg->receive_credits + 1), c, c->dev->cch, 0);
+	if (c->cq == NULL) {
+		log_warn("conn=%llu: ibv_create_cq", (unsigned long long)c->id);
+		return -ENOMEM;
+	}
+	if (ibv_req_notify_cq(c->cq, 0) != 0) {
+		return -EIO;
+	}
+	memset(&qpa, 0, sizeof(qpa));
+	qpa.qp_context = c;
+	qpa.send_cq = c->cq;
+	qpa.recv_cq = c->cq;
+	qpa.qp_type = IBV_QPT_RC;
+	qpa.cap.max_send_wr = send_wr;
+	qpa.cap.max_recv_wr = cfg->receive_credits;
+	qpa.cap.max_send_sge = 2;
+	qpa.cap.max_recv_sge = 1;
+	if (rdma_create_qp(c->cm_id, c->dev->pd, &qpa) != 0) {
+		log_warn("conn=%llu: rdma_create_qp", (unsigned long long)c->id);
+		return -ENOMEM;
+	}
+
+	c->slots = calloc(c->n_slots, sizeof(*c->slots));
+	c->slot_free = calloc(c->n_slots, sizeof(*c->slot_free));
+	if (c->slots == NULL || c->slot_free == NULL) {
+		return -ENOMEM;
+	}
+	for (i = 0; i < c->n_slots; i++) {
+		c->slots[i].kind = WR_SEND;
+		c->slot_free[i] = c->n_slots - 1 - i;
+	}
+	c->n_slot_free = c->n_slots;
+	c->ring_size = cfg->send_buffer_size;
+	rc = tx_setup(c);
+	if (rc != 0) {
+		return rc;
+	}
+
+	rc = sdp_conn_new(&sc, NULL, &c->sdp);
+	if (rc != 0) {
+		return -ENOMEM;
+	}
+	rc = sdp_start(c->sdp, now_ms());
+	if (rc != 0) {
+		return -EIO;
+	}
+	/* Post the negotiate request's receive before accepting. */
+	rconn_run(c);
+	if (c->state == RCONN_CLOSING) {
+		return -EIO;
+	}
+
+	memset(&cp, 0, sizeof(cp));
+	cp.responder_resources = (uint8_t)cfg->ird;
+	if (cp.responder_resources > c->dev->attr.max_qp_rd_atom) {
+		cp.responder_resources = (uint8_t)c->dev->attr.max_qp_rd_atom;
+	}
+	if (cp.responder_resources > req->initiator_depth) {
+		cp.responder_resources = req->initiator_depth;
+	}
+	cp.initiator_depth = (uint8_t)cfg->ord;
+	if (cp.initiator_depth > c->dev->attr.max_qp_init_rd_atom) {
+		cp.initiator_depth = (uint8_t)c->dev->attr.max_qp_init_rd_atom;
+	}
+	if (cp.initiator_depth > req->responder_resources) {
+		cp.initiator_depth = req->responder_resources;
+	}
+	c->ird = cp.responder_resources;
+	c->ord = cp.initiator_depth;
+	if (rdma_accept(c->cm_id, &cp) != 0) {
+		log_warn("conn=%llu: rdma_accept", (unsigned long long)c->id);
+		return -EIO;
+	}
+	return 0;
+}
+
+static unsigned
+conns_from(struct daemon *d, const struct sockaddr *peer)
+{
+	struct rconn *c;
+	unsigned n = 0;
+
+	TAILQ_FOREACH(c, &d->conns, entry) {
+		if (same_host(&c->peer_addr, peer)) {
+			n++;
+		}
+	}
+	return n;
+}
+
+void
+rconn_connect_request(struct daemon *d, struct rdma_cm_id *id,
+    const struct rdma_conn_param *req)
+{
+	struct sockaddr *peer = rdma_get_peer_addr(id);
+	struct rconn *c = NULL;
+	char text[64];
+	int rc;
+
+	sockaddr_text(peer, text, sizeof(text));
+	if (d->shutting_down) {
+		reject(d, id, "shutting_down", text);
+		return;
+	}
+	if (d->draining) {
+		reject(d, id, "draining", text);
+		return;
+	}
+	if (d->n_conns >= d->cfg.max_connections) {
+		reject(d, id, "max_connections", text);
+		return;
+	}
+	if (conns_from(d, peer) >= d->cfg.max_connections_per_peer) {
+		reject(d, id, "max_connections_per_peer", text);
+		return;
+	}
+	if (!master_present(d) && d->cfg.master_grace_ms == 0) {
+		reject(d, id, "no_master", text);
+		return;
+	}
+
+	c = calloc(1, sizeof(*c));
+	if (c != NULL) {
+		c->engine_timer = evtimer_new(d->base, rconn_on_engine_timer,
+		    c);
+		c->state_timer = evtimer_new(d->base, rconn_on_state_timer, c);
+		c->reap_ev = event_new(d->base, -1, 0, rconn_reap, c);
+	}
+	if (c == NULL || c->engine_timer == NULL || c->state_timer == NULL ||
+	    c->reap_ev == NULL) {
+		if (c != NULL) {
+			if (c->engine_timer != NULL) {
+				event_free(c->engine_timer);
+			}
+			if (c->state_timer != NULL) {
+				event_free(c->state_timer);
+			}
+			if (c->reap_ev != NULL) {
+				event_free(c->reap_ev);
+			}
+			free(c);
+		}
+		reject(d, id, "no_resources", text);
+		return;
+	}
+	c->d = d;
+	c->id = ++d->next_conn_id;
+	c->cm_id = id;
+	c->state = RCONN_ACCEPTING;
+	c->t_start = c->t_last_io = now_ms();
+	snprintf(c->peer, sizeof(c->peer), "%s", text);
+	sockaddr_text(rdma_get_local_addr(id), c->local, sizeof(c->local));
+	memcpy(&c->peer_addr, peer, peer->sa_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+	SLIST_INIT(&c->rx_chunks);
+	SLIST_INIT(&c->rx_free);
+	TAILQ_INIT(&c->tx_pdus);
+	chan_init(&c->chan, c);
+	id->context = c;
+	TAILQ_INSERT_TAIL(&d->conns, c, entry);
+	d->n_conns++;
+
+	rc = rconn_setup(c, req);
+	if (rc != 0) {
+		metrics_count(&d->metrics, MF_REFUSED, "no_resources", 1);
+		log_warnx("conn=%llu: refused %s: cannot set up (%s)",
+		    (unsigned long long)c->id, text, strerror(-rc));
+		rdma_reject(id, NULL, 0);
+		c->state = RCONN_CLOSING;
+		c->close_reason = RCONN_R_NO_RESOURCES;
+		event_active(c->reap_ev, EV_TIMEOUT, 0);
+		return;
+	}
+	d->metrics.conn_total++;
+	log_info("conn=%llu: accepted %s on %s (%s, %s)",
+	    (unsigned long long)c->id, c->peer, c->local, c->dev->name,
+	    transport_name(c->transport));
+}
+
+void
+rconn_cm_event(struct rconn *c, enum rdma_cm_event_type ev, int status)
+{
+	switch (ev) {
+	case RDMA_CM_EVENT_ESTABLISHED:
+		c->established = true;
+		if (c->state == RCONN_ACCEPTING) {
+			c->state = RCONN_NEGOTIATING;
+		}
+		break;
+	case RDMA_CM_EVENT_DISCONNECTED:
+		c->disconnected = true;
+		if (c->state == RCONN_CLOSING) {
+			event_active(c->reap_ev, EV_TIMEOUT, 0);
+		} else {
+			rconn_close(c, RCONN_R_PEER_DISCONNECT,
+			    "the peer disconnected");
+		}
+		break;
+	case RDMA_CM_EVENT_TIMEWAIT_EXIT:
+		break;
+	case RDMA_CM_EVENT_DEVICE_REMOVAL:
+		c->disconnected = true;
+		rconn_close(c, RCONN_R_RDMA_ERROR, "device removed");
+		break;
+	default:
+		/* CONNECT_ERROR, UNREACHABLE, REJECTED and the like. */
+		c->disconnected = true;
+		rconn_close(c, RCONN_R_RDMA_ERROR, "RDMA CM %s (status %d)",
+		    rdma_event_str(ev), status);
+		break;
+	}
+}
+
+void
+rconn_close(struct rconn *c, int reason, const char *fmt, ...)
+{
+	struct daemon *d = c->d;
+	enum rconn_state prev = c->state;
+	va_list ap;
+
+	if (c->state == RCONN_CLOSING) {
+		return;
+	}
+	c->state = RCONN_CLOSING;
+	c->close_reason = reason;
+	va_start(ap, fmt);
+	vsnprintf(c->close_msg, sizeof(c->close_msg), fmt, ap);
+	va_end(ap);
+	log_info("conn=%llu: closing (%s): %s", (unsigned long long)c->id,
+	    rconn_reason_name(reason), c->close_msg);
+	metrics_count(&d->metrics, MF_CLOSED, rconn_reason_name(reason), 1);
+
+	evtimer_del(c->engine_timer);
+	evtimer_del(c->state_timer);
+	ops_abort(c);
+	chan_close(&c->chan);
+	master_conn_closed(d, c, prev);
+
+	if (c->established && !c->disconnected) {
+		rdma_disconnect(c->cm_id);
+		rconn_state_timer_ms(c, RCONN_DISCONNECT_WAIT_MS);
+	} else {
+		event_active(c->reap_ev, EV_TIMEOUT, 0);
+	}
+}
+
+static void
+rconn_reap(evutil_socket_t fd, short what, void *arg)
+{
+	struct rconn *c = arg;
+	struct daemon *d = c->d;
+	struct txpdu *p;
+
+	/* The QP goes first: after this, the device touches no buffer. */
+	if (c->cm_id != NULL && c->cm_id->qp != NULL) {
+		rdma_destroy_qp(c->cm_id);
+	}
+	ops_free(c);
+	area_free(c);
+	rx_free_all(c);
+	while ((p = TAILQ_FIRST(&c->tx_pdus)) != NULL) {
+		TAILQ_REMOVE(&c->tx_pdus, p, entry);
+		free(p);
+	}
+	if (c->tx_mr != NULL) {
+		rconn_dereg_mr(c, c->tx_mr);
+	}
+	if (c->tx_mem != NULL) {
+		munmap(c->tx_mem, (size_t)c->n_slots * RCONN_HDR_SLOT +
+		    c->ring_size);
+	}
+	if (c->cq != NULL && ibv_destroy_cq(c->cq) != 0) {
+		log_warn("conn=%llu: ibv_destroy_cq",
+		    (unsigned long long)c->id);
+	}
+	if (c->sdp != NULL) {
+		struct sdp_stats st;
+
+		sdp_get_stats(c->sdp, &st);
+		d->metrics.credit_stalls += st.credit_waits;
+	}
+	sdp_conn_free(c->sdp);
+	if (c->cm_id != NULL) {
+		rdma_destroy_id(c->cm_id);
+	}
+	if (c->dev != NULL) {
+		dev_put(c->dev);
+	}
+	if (c->mr_count != 0) {
+		log_warnx("conn=%llu: internal: %u MRs left at reap",
+		    (unsigned long long)c->id, c->mr_count);
+	}
+	free(c->slots);
+	free(c->slot_free);
+	event_free(c->engine_timer);
+	event_free(c->state_timer);
+	event_free(c->reap_ev);
+	TAILQ_REMOVE(&d->conns, c, entry);
+	d->n_conns--;
+	log_debug("conn=%llu: freed", (unsigned long long)c->id);
+	free(c);
+	daemon_check_shutdown(d);
+}
+
+/* At exit: free whatever did not finish its orderly close in time. */
+void
+rconn_free_all(struct daemon *d)
+{
+	struct rconn *c;
+
+	while ((c = TAILQ_FIRST(&d->conns)) != NULL) {
+		if (c->state != RCONN_CLOSING) {
+			rconn_close(c, RCONN_R_SHUTDOWN, "the daemon exits");
+		}
+		rconn_reap(-1, 0, c);
+	}
+}

@@ -1,0 +1,151 @@
+/*
+ * frame.h: the data channel's frames (docs/PROTOCOL.md, "Data channel").
+ *
+ * Every frame, in both directions, is a 4-byte header followed by a body:
+ *
+ *	byte 0     type (FRAME_PDU = 0, or an operation below)
+ *	bytes 1-3  body length, 24-bit big-endian
+ *
+ * Type 0 is an SMB2 PDU framed exactly as on SMB2 Direct TCP, so an smbd's
+ * existing TCP reader works on the channel unchanged. Operation bodies are
+ * fixed little-endian layouts, encoded and decoded here and nowhere else.
+ * Operation types from the owner to the daemon are 0x81..0xBF; from the
+ * daemon to the owner 0xC1..0xFF. Numbers are never reused.
+ *
+ * Pure code: no I/O. Decoders validate lengths and counts and never read
+ * past the body they are given.
+ */
+#ifndef SMBDIRECTD_PROTO_FRAME_H
+#define SMBDIRECTD_PROTO_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FRAME_HDR_SIZE		4
+#define FRAME_MAX_BODY		0xffffffu
+
+enum frame_type {
+	FRAME_PDU		= 0x00,
+
+	/* Owner -> daemon. */
+	FRAME_AREA_REQUEST	= 0x81,	/* send me the area (fd) */
+	FRAME_RDMA_READ		= 0x82,	/* client memory -> area */
+	FRAME_RDMA_WRITE	= 0x83,	/* area -> client memory [+ PDU] */
+	FRAME_SEND_INVALIDATE	= 0x84,	/* next PDU: send with invalidate */
+	FRAME_CLAIM		= 0x85,	/* I hold this socket now */
+
+	/* Daemon -> owner. */
+	FRAME_AREA		= 0xc1,	/* the area; carries its memfd */
+	FRAME_COMPLETION	= 0xc2,	/* an operation finished */
+	FRAME_DRAIN		= 0xc3,	/* finish up: closing after grace */
+	FRAME_ERROR		= 0xc4,	/* a frame was refused */
+};
+
+/* At most this many descriptors in one RDMA operation frame. */
+#define FRAME_MAX_DESC		16
+
+/* FRAME_RDMA_WRITE flags. */
+#define FRAME_WRITE_THEN_PDU	0x1u	/* the next frame is a PDU to send
+					   right after the writes */
+
+/*
+ * FRAME_RDMA_READ / FRAME_RDMA_WRITE body:
+ *	u64 req_id      echoed in the completion
+ *	u64 area_off    where in the area the payload starts
+ *	u32 flags
+ *	u32 invalidate  remote key for the following PDU (WRITE_THEN_PDU), 0
+ *	u16 n_desc      1..FRAME_MAX_DESC
+ *	u16 reserved    0
+ *	n_desc x Buffer Descriptor V1 (u64 offset, u32 token, u32 length),
+ *	exactly as the client sent them in the SMB2 request's channel info.
+ * The payload is contiguous in the area: descriptor i covers the bytes
+ * after those of descriptors 0..i-1.
+ */
+#define FRAME_RDMA_FIXED	28
+
+struct frame_desc {
+	uint64_t	offset;
+	uint32_t	token;
+	uint32_t	length;
+};
+
+struct frame_rdma {
+	uint64_t		req_id;
+	uint64_t		area_off;
+	uint32_t		flags;
+	uint32_t		invalidate;
+	uint16_t		n_desc;
+	struct frame_desc	desc[FRAME_MAX_DESC];
+};
+
+/* FRAME_SEND_INVALIDATE body: u32 rkey. */
+#define FRAME_SEND_INVALIDATE_SIZE	4
+
+/* FRAME_CLAIM body: u64 conn_id. */
+#define FRAME_CLAIM_SIZE	8
+
+/* FRAME_AREA body: u64 conn_id, u64 size; one fd via SCM_RIGHTS. */
+#define FRAME_AREA_SIZE		16
+
+/*
+ * FRAME_COMPLETION body:
+ *	u64 req_id
+ *	i32 status      0 or a negative errno value
+ *	u32 bytes       payload bytes moved
+ */
+#define FRAME_COMPLETION_SIZE	16
+
+/* FRAME_DRAIN body: u32 grace_ms. */
+#define FRAME_DRAIN_SIZE	4
+
+/*
+ * FRAME_ERROR body: i32 status, u8 frame type refused, 3 reserved bytes,
+ * then a UTF-8 message (not NUL-terminated) of the remaining length.
+ */
+#define FRAME_ERROR_FIXED	8
+#define FRAME_ERROR_MSG_MAX	200
+
+struct frame_completion {
+	uint64_t	req_id;
+	int32_t		status;
+	uint32_t	bytes;
+};
+
+/* Header helpers. */
+void	frame_hdr_encode(uint8_t hdr[FRAME_HDR_SIZE], uint8_t type,
+	    uint32_t len);
+void	frame_hdr_decode(const uint8_t hdr[FRAME_HDR_SIZE], uint8_t *type,
+	    uint32_t *len);
+
+/*
+ * Decoders return 0, or -EBADMSG for a body of the wrong size, -EINVAL
+ * for a bad count or a non-zero reserved field. Outputs are written only on
+ * success. Encoders write into @buf (at least the size they return) and
+ * return the body length.
+ */
+int	frame_rdma_decode(const uint8_t *body, size_t len,
+	    struct frame_rdma *out);
+size_t	frame_rdma_encode(const struct frame_rdma *r, uint8_t *buf);
+int	frame_completion_decode(const uint8_t *body, size_t len,
+	    struct frame_completion *out);
+size_t	frame_completion_encode(const struct frame_completion *c,
+	    uint8_t *buf);
+int	frame_u64_decode(const uint8_t *body, size_t len, uint64_t *out);
+int	frame_u32_decode(const uint8_t *body, size_t len, uint32_t *out);
+int	frame_area_decode(const uint8_t *body, size_t len, uint64_t *conn_id,
+	    uint64_t *size);
+size_t	frame_area_encode(uint64_t conn_id, uint64_t size, uint8_t *buf);
+size_t	frame_error_encode(int32_t status, uint8_t refused, const char *msg,
+	    uint8_t *buf, size_t buflen);
+int	frame_error_decode(const uint8_t *body, size_t len, int32_t *status,
+	    uint8_t *refused, char *msg, size_t msglen);
+
+/* Little-endian field access, shared by the encoders. */
+void		frame_put_le16(uint8_t *, uint16_t);
+void		frame_put_le32(uint8_t *, uint32_t);
+void		frame_put_le64(uint8_t *, uint64_t);
+uint16_t	frame_get_le16(const uint8_t *);
+uint32_t	frame_get_le32(const uint8_t *);
+uint64_t	frame_get_le64(const uint8_t *);
+
+#endif
