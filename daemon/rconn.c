@@ -754,7 +754,11 @@ status:
 		return;
 	}
 	c->qp_dead = true;
-	if (wc->status == IBV_WC_WR_FLUSH_ERR) {
+	if (kind == WR_RECV && wc->status == IBV_WC_LOC_LEN_ERR) {
+		/* The device saw a message longer than our receive buffers. */
+		rconn_close(c, SDP_ERR_RX_TOO_LONG, "received a message longer "
+		    "than MaxReceiveSize (%u)", c->d->cfg.max_receive_size);
+	} else if (wc->status == IBV_WC_WR_FLUSH_ERR) {
 		rconn_close(c, RCONN_R_PEER_DISCONNECT, "queue pair flushed");
 	} else {
 		metrics_count(&c->d->metrics, MF_ERRORS, "completion_error", 1);

@@ -6,6 +6,12 @@ tests_peer_rdma_smoke_SOURCES = tests/peer/rdma_smoke.c
 tests_peer_rdma_smoke_CFLAGS = $(AM_CFLAGS) $(IBVERBS_CFLAGS) $(RDMACM_CFLAGS)
 tests_peer_rdma_smoke_LDADD = $(RDMACM_LIBS) $(IBVERBS_LIBS)
 
+check_PROGRAMS += tests/peer/sdpeer
+tests_peer_sdpeer_SOURCES = tests/peer/sdpeer.c tests/peer/peer.c \
+	tests/peer/peer.h
+tests_peer_sdpeer_CFLAGS = $(AM_CFLAGS) $(IBVERBS_CFLAGS) $(RDMACM_CFLAGS)
+tests_peer_sdpeer_LDADD = proto/libsdp.la $(RDMACM_LIBS) $(IBVERBS_LIBS)
+
 # ---- unit tests ------------------------------------------------------
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 UNIT_LIBS = $(CMOCKA_LIBS)
@@ -16,14 +22,21 @@ tests_unit_test_ctl_proto_CFLAGS = $(UNIT_CFLAGS) $(PROTOBUF_C_CFLAGS)
 tests_unit_test_ctl_proto_LDADD = proto/libsdproto.la $(UNIT_LIBS)
 TESTS += tests/unit/test_ctl_proto
 
+check_PROGRAMS += tests/unit/test_conf
+tests_unit_test_conf_SOURCES = tests/unit/test_conf.c daemon/conf.c
+tests_unit_test_conf_CFLAGS = $(UNIT_CFLAGS) $(INIH_CFLAGS)
+tests_unit_test_conf_LDADD = $(UNIT_LIBS) $(INIH_LIBS)
+TESTS += tests/unit/test_conf
+AM_TESTS_ENVIRONMENT = srcdir=$(abs_srcdir); export srcdir;
+
 # ---- the test bed ----------------------------------------------------
 dist_noinst_SCRIPTS += tests/vm/testbed.sh tests/vm/guest.sh tests/vm/init \
-	tests/e2e/smoke.sh
+	tests/e2e/smoke.sh tests/e2e/daemon.sh tests/e2e/wire.sh
 
 # The scenarios the test bed runs, in order, in one boot. `make check
 # E2E_SCENARIOS="smoke"` runs a subset.
 E2E_SCENARIOS = smoke
-EXTRA_DIST += tests/e2e/run-all.sh tests/e2e/demo.sh
+EXTRA_DIST += tests/e2e/run-all.sh tests/e2e/demo.sh tests/e2e/lib.sh
 
 check-programs: $(check_PROGRAMS)
 .PHONY: check-programs

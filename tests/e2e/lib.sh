@@ -1,0 +1,169 @@
+# Shared helpers for the end-to-end scenarios that run inside the test bed.
+# Source it from a scenario script; it expects to run from the build
+# directory (the test bed's cwd) and uses the TB_* variables of the test
+# bed (tests/vm/guest.sh).
+
+B=${B:-$PWD}
+SMBDIRECTD=$B/daemon/smbdirectd
+SDPEER=$B/tests/peer/sdpeer
+TESTMASTER=$B/tests/peer/testmaster
+SMBDIRECTCTL=$B/cli/smbdirectctl
+TB_OUT=${TB_OUT:-/tmp}
+
+failures=0
+checks=0
+
+say() { printf '%s\n' "$*"; }
+
+# check NAME CONDITION...: run CONDITION, count a failure if it fails.
+check() {
+	local name=$1
+	shift
+	checks=$((checks + 1))
+	if "$@"; then
+		say "ok   - $name"
+	else
+		say "FAIL - $name"
+		failures=$((failures + 1))
+	fi
+}
+
+# Compare two values, with a message that shows both.
+eq() {
+	if [ "$1" != "$2" ]; then
+		say "       expected '$2', got '$1'"
+		return 1
+	fi
+}
+
+# finish: print the tally and exit with its status.
+finish() {
+	say "$checks checks, $failures failed"
+	[ "$failures" -eq 0 ]
+	exit $?
+}
+
+# write_conf FILE [EXTRA LINES...]: a daemon configuration for the test
+# bed: both RDMA addresses, a private runtime dir, a fast metrics file.
+# Extra lines are "section.name = value".
+write_conf() {
+	local f=$1 line sec kv
+	shift
+	declare -A sections
+	sections[global]="listen = $TB_RXE_ADDR:445
+listen = $TB_SIW_ADDR:5445
+control_socket = $SD_RUN/control
+runtime_dir = $SD_RUN"
+	sections[smbdirect]="negotiate_timeout = 2s
+keepalive_interval = 4s
+keepalive_timeout = 2s"
+	sections[channel]="connect_timeout = 5s"
+	sections[metrics]="textfile = $SD_RUN/metrics.prom
+interval = 1s"
+	for line in "$@"; do
+		sec=${line%%.*}
+		kv=${line#*.}
+		sections[$sec]="${sections[$sec]:-}
+$kv"
+	done
+	: >"$f"
+	for sec in "${!sections[@]}"; do
+		printf '[%s]\n%s\n\n' "$sec" "${sections[$sec]}" >>"$f"
+	done
+}
+
+SD_RUN=${SD_RUN:-/run/sdtest}
+SD_PID=
+SD_LOG=
+
+# start_daemon CONF [LOGNAME]: start smbdirectd in the foreground with
+# debug logging, and wait for its control socket.
+start_daemon() {
+	local conf=$1 name=${2:-daemon}
+	SD_LOG=$TB_OUT/$name.log
+	"$SMBDIRECTD" -d -c "$conf" >>"$SD_LOG" 2>&1 &
+	SD_PID=$!
+	for _ in $(seq 100); do
+		[ -S "$SD_RUN/control" ] && grep -q ready "$SD_LOG" && return 0
+		kill -0 "$SD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	say "smbdirectd did not start:"
+	cat "$SD_LOG"
+	return 1
+}
+
+# stop_daemon: SIGTERM, wait, and return the daemon's exit status.
+stop_daemon() {
+	local rc=0
+	[ -n "$SD_PID" ] || return 0
+	kill -TERM "$SD_PID" 2>/dev/null
+	wait "$SD_PID" || rc=$?
+	SD_PID=
+	return $rc
+}
+
+MASTER_PID=
+MASTER_OUT=
+
+# start_master [MODE]: the test master, registered over the control socket.
+start_master() {
+	local mode=${1:-echo}
+	MASTER_OUT=$TB_OUT/master-$RANDOM.jsonl
+	"$TESTMASTER" -s "$SD_RUN/control" --mode "$mode" >"$MASTER_OUT" \
+		2>>"$TB_OUT/master.err" &
+	MASTER_PID=$!
+	for _ in $(seq 100); do
+		grep -q registered "$MASTER_OUT" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	say "the test master did not register"
+	return 1
+}
+
+stop_master() {
+	[ -n "$MASTER_PID" ] || return 0
+	kill -TERM "$MASTER_PID" 2>/dev/null
+	wait "$MASTER_PID" 2>/dev/null
+	MASTER_PID=
+}
+
+# metric NAME [LABELS]: the value of one series in the daemon's textfile,
+# after the next write (interval 1 s); 0 when absent.
+metric() {
+	local name=$1 labels=${2:-} f=$SD_RUN/metrics.prom line
+	sleep 1.2
+	if [ -n "$labels" ]; then
+		line=$(grep -F "$name{$labels} " "$f")
+	else
+		line=$(grep -E "^$name " "$f")
+	fi
+	echo "${line##* }" | grep -E '^[0-9]+$' || echo 0
+}
+
+# daemon_fds: open descriptors of the daemon.
+daemon_fds() {
+	ls "/proc/$SD_PID/fd" | wc -l
+}
+
+# rdma_count KIND: QPs, MRs or cm_ids (KIND qp, mr, cm_id) of the daemon.
+rdma_count() {
+	rdma -j resource show "$1" 2>/dev/null |
+		jq "[.[] | select(.pid == $SD_PID)] | length"
+}
+
+# wait_until SECONDS COMMAND...: poll COMMAND until it succeeds.
+wait_until() {
+	local t=$1 i
+	shift
+	for i in $(seq $((t * 10))); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+conns_active() {
+	[ "$(grep -E '^smbdirect_connections_active ' "$SD_RUN/metrics.prom" |
+		awk '{print $2}')" = "$1" ]
+}

@@ -1,0 +1,700 @@
+/*
+ * sdpeer: a scriptable SMB Direct client for smbdirectd's tests.
+ *
+ *   sdpeer [options] ADDR
+ *
+ * It connects over RDMA CM, negotiates with configurable parameters, and
+ * then runs one scenario: echo PDUs of given sizes through the daemon and
+ * the test master (which echoes them back), or one scripted misbehaviour
+ * that the daemon must answer by ending the connection. Every connection
+ * prints one JSON line with what happened; the exit status is 0 only when
+ * every connection met its expectation.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "peer.h"
+
+enum misbehave {
+	MB_NONE = 0,
+	MB_BAD_VERSION,		/* version range without 0x0100 */
+	MB_CREDITS_ZERO,	/* CreditsRequested 0 in the negotiate */
+	MB_FRAG_SMALL,		/* MaxFragmentedSize below 131072 */
+	MB_SHORT_MSG,		/* a message shorter than 20 bytes */
+	MB_OVERSIZE,		/* a message above MaxReceiveSize */
+	MB_FRAG_OVERFLOW,	/* DataLength + Remaining > MaxFragmented */
+	MB_NO_CREDIT,		/* more sends than credits */
+	MB_NEG_TIMEOUT,		/* connect, then silence */
+	MB_STALL,		/* never grant the server credits */
+	MB_MID_PDU,		/* disconnect in the middle of a PDU */
+};
+
+static const struct {
+	const char	*name;
+	enum misbehave	 mb;
+} misbehaviours[] = {
+	{ "bad-version", MB_BAD_VERSION },
+	{ "credits-zero", MB_CREDITS_ZERO },
+	{ "frag-small", MB_FRAG_SMALL },
+	{ "short-msg", MB_SHORT_MSG },
+	{ "oversize", MB_OVERSIZE },
+	{ "frag-overflow", MB_FRAG_OVERFLOW },
+	{ "no-credit", MB_NO_CREDIT },
+	{ "neg-timeout", MB_NEG_TIMEOUT },
+	{ "stall", MB_STALL },
+	{ "mid-pdu", MB_MID_PDU },
+};
+
+struct opts {
+	const char	*addr;
+	const char	*port;
+	size_t		*sizes;
+	unsigned	 n_sizes;
+	unsigned	 repeat;
+	unsigned	 depth;
+	unsigned	 parallel;
+	unsigned	 hold_ms;
+	unsigned	 wait_ms;
+	enum misbehave	 mb;
+	bool		 expect_reject;
+	bool		 disconnect_mid;	/* quit after half the PDUs */
+	struct peer	 tmpl;			/* configuration to copy */
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: sdpeer [options] ADDR\n"
+	    "  -p, --port PORT          server port (default: 5445 on iWARP,"
+	    " else 445)\n"
+	    "      --credits N          CreditsRequested (send credit "
+	    "target)\n"
+	    "      --recv-credits N     receive credits at most\n"
+	    "      --max-send N         PreferredSendSize\n"
+	    "      --max-recv N         MaxReceiveSize\n"
+	    "      --max-frag N         MaxFragmentedSize\n"
+	    "      --min-version V      lowest version offered (e.g. 0x100)\n"
+	    "      --max-version V      highest version offered\n"
+	    "      --echo SIZES         send PDUs of these sizes (1,4K,1M), "
+	    "expect each back\n"
+	    "      --repeat N           run the echo list N times\n"
+	    "      --depth N            PDUs in flight at once\n"
+	    "      --misbehave NAME     one of: bad-version credits-zero "
+	    "frag-small short-msg\n"
+	    "                           oversize frag-overflow no-credit "
+	    "neg-timeout stall mid-pdu\n"
+	    "      --expect-reject      the server must refuse the "
+	    "connection\n"
+	    "      --disconnect-mid     disconnect halfway through the echo "
+	    "list\n"
+	    "      --parallel N         N connections, one process each\n"
+	    "      --hold MS            stay connected MS after the script\n"
+	    "      --wait MS            how long to wait for the server "
+	    "(default 30000)\n");
+	exit(2);
+}
+
+static int
+parse_num(const char *s, uint64_t *out)
+{
+	char *end = NULL;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno != 0 || end == s) {
+		return -1;
+	}
+	if (*end == 'K' || *end == 'k') {
+		v <<= 10;
+		end++;
+	} else if (*end == 'M' || *end == 'm') {
+		v <<= 20;
+		end++;
+	}
+	if (*end != '\0') {
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static unsigned
+num_arg(const char *opt, const char *s, uint64_t lo, uint64_t hi)
+{
+	uint64_t v;
+
+	if (parse_num(s, &v) != 0 || v < lo || v > hi) {
+		fprintf(stderr, "sdpeer: %s: want %llu..%llu, got '%s'\n", opt,
+		    (unsigned long long)lo, (unsigned long long)hi, s);
+		exit(2);
+	}
+	return (unsigned)v;
+}
+
+static void
+parse_sizes(struct opts *o, const char *list)
+{
+	char *dup = strdup(list), *tok, *save = NULL;
+	uint64_t v;
+
+	if (dup == NULL) {
+		exit(1);
+	}
+	for (tok = strtok_r(dup, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		if (parse_num(tok, &v) != 0 || v == 0 || v > (16u << 20)) {
+			fprintf(stderr, "sdpeer: --echo: bad size '%s'\n", tok);
+			exit(2);
+		}
+		o->sizes = realloc(o->sizes, sizeof(*o->sizes) *
+		    (o->n_sizes + 1));
+		if (o->sizes == NULL) {
+			exit(1);
+		}
+		o->sizes[o->n_sizes++] = (size_t)v;
+	}
+	free(dup);
+}
+
+static void
+put_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void
+put_le32(uint8_t *p, uint32_t v)
+{
+	put_le16(p, (uint16_t)v);
+	put_le16(p + 2, (uint16_t)(v >> 16));
+}
+
+static void
+put_le64(uint8_t *p, uint64_t v)
+{
+	put_le32(p, (uint32_t)v);
+	put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
+/*
+ * Fill a test PDU. From 112 bytes on it is a well-formed SMB2 WRITE
+ * request carrying the rest as data, so that Wireshark decodes captures of
+ * it cleanly; smaller PDUs are a plain pattern. Either way the bytes depend
+ * on @seq, so a PDU delivered twice or out of order is caught.
+ */
+static void
+pdu_fill(uint8_t *b, size_t len, uint64_t seq)
+{
+	size_t i, start = 0;
+
+	if (len >= 112) {
+		memset(b, 0, 112);
+		b[0] = 0xfe;
+		b[1] = 'S';
+		b[2] = 'M';
+		b[3] = 'B';
+		put_le16(b + 4, 64);		/* StructureSize */
+		put_le16(b + 6, 1);		/* CreditCharge */
+		put_le16(b + 12, 9);		/* WRITE */
+		put_le16(b + 14, 1);		/* CreditRequest */
+		put_le64(b + 24, seq);		/* MessageId */
+		put_le16(b + 64, 49);		/* WRITE StructureSize */
+		put_le16(b + 66, 112);		/* DataOffset */
+		put_le32(b + 68, (uint32_t)(len - 112));	/* Length */
+		put_le64(b + 72, seq * 4096);	/* Offset */
+		start = 112;
+	}
+	for (i = start; i < len; i++) {
+		uint32_t x = (uint32_t)(i * 2654435761u) ^ (uint32_t)seq;
+
+		b[i] = (uint8_t)(x >> 13 ^ x);
+	}
+}
+
+static void
+print_result(unsigned idx, const struct peer *p, const char *result,
+    const char *detail)
+{
+	struct sdp_params sp;
+	bool have = p->sdp != NULL && sdp_get_params(p->sdp, &sp) == 0;
+
+	printf("{\"conn\":%u,\"transport\":\"%s\",\"result\":\"%s\"", idx,
+	    peer_transport(p), result);
+	if (have) {
+		printf(",\"negotiated\":{\"version\":%u,\"max_send_size\":%u,"
+		    "\"max_receive_size\":%u,\"max_fragmented_size\":%u,"
+		    "\"peer_max_fragmented_size\":%u,"
+		    "\"max_read_write_size\":%u,\"credits_requested\":%u,"
+		    "\"credits_granted\":%u}", sp.version, sp.max_send_size,
+		    sp.max_receive_size, sp.max_fragmented_size,
+		    sp.peer_max_fragmented_size, sp.max_read_write_size,
+		    sp.peer_credits_requested, sp.initial_send_credits);
+	}
+	printf(",\"pdus_sent\":%" PRIu64 ",\"pdus_received\":%" PRIu64
+	    ",\"bytes_sent\":%" PRIu64 ",\"bytes_received\":%" PRIu64,
+	    p->pdus_sent, p->pdus_received, p->bytes_sent, p->bytes_received);
+	printf(",\"disconnected\":%s,\"rejected\":%s",
+	    p->disconnected ? "true" : "false",
+	    p->rejected ? "true" : "false");
+	if (p->disconnect_reason != 0) {
+		printf(",\"engine_reason\":\"%s\"",
+		    sdp_error_name(p->disconnect_reason));
+	}
+	printf(",\"why\":\"%s\",\"detail\":\"%s\"}\n", p->why,
+	    detail != NULL ? detail : "");
+	fflush(stdout);
+}
+
+/* A data transfer header, written by hand for the misbehaviours. */
+static size_t
+raw_data(uint8_t *b, uint16_t credits_req, uint16_t granted,
+    uint32_t remaining, uint32_t data_len)
+{
+	memset(b, 0, 24);
+	put_le16(b, credits_req);
+	put_le16(b + 2, granted);
+	put_le32(b + 8, remaining);
+	put_le32(b + 12, data_len > 0 ? 24 : 0);
+	put_le32(b + 16, data_len);
+	return 24;
+}
+
+static int
+echo(const struct opts *o, struct peer *p, const char **detail)
+{
+	uint64_t seq = 0, rseq = 0;
+	size_t total = (size_t)o->n_sizes * o->repeat, sent = 0, got = 0;
+	size_t stop = o->disconnect_mid ? total / 2 : total;
+	struct peer_pdu *q = NULL;
+	uint8_t *buf = NULL, *want = NULL;
+	size_t max = 0, i;
+	int rc = 0;
+
+	for (i = 0; i < o->n_sizes; i++) {
+		max = o->sizes[i] > max ? o->sizes[i] : max;
+	}
+	buf = malloc(max);
+	want = malloc(max);
+	if (buf == NULL || want == NULL) {
+		*detail = "out of memory";
+		rc = -ENOMEM;
+		goto out;
+	}
+	while (got < stop) {
+		while (sent < stop && sent - got < o->depth) {
+			size_t len = o->sizes[sent % o->n_sizes];
+
+			pdu_fill(buf, len, seq++);
+			rc = peer_send(p, buf, len);
+			if (rc != 0) {
+				*detail = "sending a PDU failed";
+				goto out;
+			}
+			sent++;
+		}
+		rc = peer_recv(p, &q);
+		if (rc != 0) {
+			*detail = rc == -ETIMEDOUT ? "timed out waiting for an "
+			    "echoed PDU" : "connection ended before all PDUs "
+			    "came back";
+			goto out;
+		}
+		{
+			size_t len = o->sizes[got % o->n_sizes];
+
+			pdu_fill(want, len, rseq++);
+			if (q->len != len) {
+				fprintf(stderr, "sdpeer: PDU %zu came back with "
+				    "%zu bytes, sent %zu\n", got, q->len, len);
+				*detail = "echoed PDU has the wrong length";
+				rc = -EPROTO;
+				goto out;
+			}
+			for (i = 0; i < len; i++) {
+				if (q->data[i] != want[i]) {
+					fprintf(stderr, "sdpeer: PDU %zu of %zu "
+					    "bytes differs at byte %zu\n", got,
+					    len, i);
+					*detail = "echoed PDU differs";
+					rc = -EPROTO;
+					goto out;
+				}
+			}
+		}
+		free(q);
+		q = NULL;
+		got++;
+	}
+out:
+	free(q);
+	free(buf);
+	free(want);
+	return rc;
+}
+
+/*
+ * Run a misbehaviour after negotiation. Success: the server ends the
+ * connection within the wait.
+ */
+static int
+misbehave_after(const struct opts *o, struct peer *p, const char **detail)
+{
+	struct sdp_params sp;
+	struct sdp_stats st;
+	uint8_t *m = NULL;
+	size_t n;
+	unsigned i;
+	int rc = 0;
+
+	sdp_get_params(p->sdp, &sp);
+	m = calloc(1, sp.max_send_size + (64u << 10));
+	if (m == NULL) {
+		return -ENOMEM;
+	}
+	switch (o->mb) {
+	case MB_SHORT_MSG:
+		raw_data(m, 1, 0, 0, 0);
+		rc = peer_send_raw(p, m, 12);
+		break;
+	case MB_OVERSIZE:
+		/* One message past what the server said it can receive. */
+		n = (size_t)sp.max_send_size + 1024;
+		raw_data(m, 1, 0, 0, (uint32_t)(n - 24));
+		rc = peer_send_raw(p, m, n);
+		break;
+	case MB_FRAG_OVERFLOW:
+		raw_data(m, 1, 0, sp.peer_max_fragmented_size, 100);
+		rc = peer_send_raw(p, m, 124);
+		break;
+	case MB_NO_CREDIT:
+		/* Every credit we hold, and then some, at once. */
+		sdp_get_stats(p->sdp, &st);
+		for (i = 0; i < st.send_credits + 4 && rc == 0; i++) {
+			raw_data(m, 1, 0, 0, 0);
+			rc = peer_send_raw(p, m, 20);
+		}
+		break;
+	case MB_STALL:
+		/* Keep every receive buffer: the server's credits run dry. */
+		p->no_release = true;
+		for (i = 0; i < 512 && rc == 0 && !p->disconnected; i++) {
+			uint8_t pdu[200];
+
+			pdu_fill(pdu, sizeof(pdu), i);
+			rc = peer_send(p, pdu, sizeof(pdu));
+		}
+		if (p->disconnected) {
+			rc = 0;
+		}
+		break;
+	case MB_MID_PDU:
+		/* The first fragment of a 64 KiB PDU, then hang up. */
+		raw_data(m, 1, 0, 64u << 10, 1000);
+		rc = peer_send_raw(p, m, 1024);
+		if (rc == 0) {
+			peer_run_once(p, 200);
+			peer_disconnect(p);
+			free(m);
+			*detail = "disconnected mid-PDU";
+			return 0;
+		}
+		break;
+	default:
+		break;
+	}
+	free(m);
+	if (rc != 0) {
+		*detail = "could not send the misbehaving message";
+		return rc;
+	}
+	if (peer_wait_disconnect(p, o->wait_ms) != 0) {
+		*detail = "the server did not end the connection";
+		return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+static int
+one_connection(const struct opts *o, unsigned idx)
+{
+	struct peer p = o->tmpl;
+	const char *detail = NULL;
+	bool start = o->mb != MB_NEG_TIMEOUT;
+	int rc;
+
+	rc = peer_connect(&p, o->addr, o->port, start);
+	if (o->expect_reject) {
+		if (rc != 0 && p.rejected) {
+			print_result(idx, &p, "ok", "refused as expected");
+			rc = 0;
+		} else {
+			print_result(idx, &p, "fail", rc == 0 ? "the server "
+			    "accepted the connection" : "failed, but not by "
+			    "a refusal");
+			rc = 1;
+		}
+		goto out;
+	}
+	if (rc != 0) {
+		print_result(idx, &p, "fail", "connect failed");
+		rc = 1;
+		goto out;
+	}
+	switch (o->mb) {
+	case MB_BAD_VERSION:
+	case MB_CREDITS_ZERO:
+	case MB_FRAG_SMALL:
+	case MB_NEG_TIMEOUT:
+		/* The server must end it during negotiation. */
+		if (peer_wait_disconnect(&p, o->wait_ms) != 0 || p.negotiated) {
+			print_result(idx, &p, "fail", p.negotiated ?
+			    "the server accepted a bad negotiate request" :
+			    "the server did not end the connection");
+			rc = 1;
+		} else {
+			print_result(idx, &p, "ok", "the server ended it");
+			rc = 0;
+		}
+		goto out;
+	default:
+		break;
+	}
+	if (peer_wait_negotiated(&p) != 0) {
+		print_result(idx, &p, "fail", "negotiation failed");
+		rc = 1;
+		goto out;
+	}
+	if (o->mb != MB_NONE) {
+		rc = misbehave_after(o, &p, &detail);
+		print_result(idx, &p, rc == 0 ? "ok" : "fail", detail);
+		rc = rc == 0 ? 0 : 1;
+		goto out;
+	}
+	if (o->n_sizes > 0) {
+		rc = echo(o, &p, &detail);
+		if (rc != 0) {
+			print_result(idx, &p, "fail", detail);
+			rc = 1;
+			goto out;
+		}
+	}
+	if (o->hold_ms > 0) {
+		uint64_t end = peer_now() + o->hold_ms;
+
+		while (peer_now() < end && !p.disconnected) {
+			peer_run_once(&p, 100);
+		}
+	}
+	if (p.disconnected) {
+		print_result(idx, &p, "fail", "the server disconnected");
+		rc = 1;
+		goto out;
+	}
+	peer_disconnect(&p);
+	peer_wait_disconnect(&p, 2000);
+	print_result(idx, &p, "ok", o->disconnect_mid ? "disconnected "
+	    "halfway" : NULL);
+	rc = 0;
+out:
+	peer_destroy(&p);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "port", required_argument, NULL, 'p' },
+		{ "credits", required_argument, NULL, 1 },
+		{ "recv-credits", required_argument, NULL, 2 },
+		{ "max-send", required_argument, NULL, 3 },
+		{ "max-recv", required_argument, NULL, 4 },
+		{ "max-frag", required_argument, NULL, 5 },
+		{ "min-version", required_argument, NULL, 6 },
+		{ "max-version", required_argument, NULL, 7 },
+		{ "echo", required_argument, NULL, 8 },
+		{ "repeat", required_argument, NULL, 9 },
+		{ "depth", required_argument, NULL, 10 },
+		{ "misbehave", required_argument, NULL, 11 },
+		{ "expect-reject", no_argument, NULL, 12 },
+		{ "parallel", required_argument, NULL, 13 },
+		{ "hold", required_argument, NULL, 14 },
+		{ "wait", required_argument, NULL, 15 },
+		{ "disconnect-mid", no_argument, NULL, 16 },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts o;
+	struct sdp_config *c;
+	unsigned i, fails = 0;
+	size_t k;
+	int ch, status;
+	pid_t pid;
+
+	memset(&o, 0, sizeof(o));
+	peer_init(&o.tmpl);
+	c = &o.tmpl.cfg;
+	o.repeat = 1;
+	o.depth = 1;
+	o.parallel = 1;
+	o.wait_ms = 30000;
+	while ((ch = getopt_long(argc, argv, "p:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'p':
+			o.port = optarg;
+			break;
+		case 1:
+			c->send_credit_target = (uint16_t)num_arg("--credits",
+			    optarg, 1, 255);
+			break;
+		case 2:
+			c->recv_credit_max = (uint16_t)num_arg("--recv-credits",
+			    optarg, 2, 255);
+			if (c->recv_credit_initial > c->recv_credit_max) {
+				c->recv_credit_initial = c->recv_credit_max;
+			}
+			break;
+		case 3:
+			c->max_send_size = num_arg("--max-send", optarg, 128,
+			    1u << 20);
+			break;
+		case 4:
+			c->max_receive_size = num_arg("--max-recv", optarg, 128,
+			    1u << 20);
+			break;
+		case 5:
+			c->max_fragmented_size = num_arg("--max-frag", optarg,
+			    131072, 16u << 20);
+			break;
+		case 6:
+			c->min_version = (uint16_t)num_arg("--min-version",
+			    optarg, 0, 0xffff);
+			break;
+		case 7:
+			c->max_version = (uint16_t)num_arg("--max-version",
+			    optarg, 0, 0xffff);
+			break;
+		case 8:
+			parse_sizes(&o, optarg);
+			break;
+		case 9:
+			o.repeat = num_arg("--repeat", optarg, 1, 1000000);
+			break;
+		case 10:
+			o.depth = num_arg("--depth", optarg, 1, 32);
+			break;
+		case 11:
+			for (k = 0; k < sizeof(misbehaviours) /
+			    sizeof(misbehaviours[0]); k++) {
+				if (strcmp(optarg, misbehaviours[k].name) ==
+				    0) {
+					o.mb = misbehaviours[k].mb;
+				}
+			}
+			if (o.mb == MB_NONE) {
+				fprintf(stderr, "sdpeer: unknown misbehaviour "
+				    "'%s'\n", optarg);
+				usage();
+			}
+			break;
+		case 12:
+			o.expect_reject = true;
+			break;
+		case 13:
+			o.parallel = num_arg("--parallel", optarg, 1, 1024);
+			break;
+		case 14:
+			o.hold_ms = num_arg("--hold", optarg, 0, 3600000);
+			break;
+		case 15:
+			o.wait_ms = num_arg("--wait", optarg, 100, 3600000);
+			break;
+		case 16:
+			o.disconnect_mid = true;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind + 1 != argc) {
+		usage();
+	}
+	o.addr = argv[optind];
+	switch (o.mb) {
+	case MB_BAD_VERSION:
+		c->min_version = 0x0200;
+		c->max_version = 0x0300;
+		break;
+	case MB_CREDITS_ZERO:
+		c->override.mask |= SDP_OVR_CREDITS_REQUESTED;
+		c->override.credits_requested = 0;
+		break;
+	case MB_FRAG_SMALL:
+		c->override.mask |= SDP_OVR_MAX_FRAGMENTED_SIZE;
+		c->override.max_fragmented_size = 131071;
+		break;
+	default:
+		break;
+	}
+	o.tmpl.timeout_ms = o.wait_ms;
+	if (sdp_config_validate(c) != 0) {
+		fprintf(stderr, "sdpeer: engine configuration: %s\n",
+		    sdp_strerror(sdp_config_validate(c)));
+		return 2;
+	}
+	if (o.port == NULL) {
+		/* [MS-SMBD] 2.1: iWARP listens on 5445, IB and RoCE on 445. */
+		struct rdma_addrinfo hints, *ai = NULL;
+		struct rdma_cm_id *probe = NULL;
+
+		o.port = "445";
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_port_space = RDMA_PS_TCP;
+		if (rdma_getaddrinfo(o.addr, NULL, &hints, &ai) == 0 &&
+		    rdma_create_id(NULL, &probe, NULL, RDMA_PS_TCP) == 0) {
+			if (rdma_resolve_addr(probe, NULL, ai->ai_dst_addr,
+			    2000) == 0 && probe->verbs != NULL &&
+			    probe->verbs->device->transport_type ==
+			    IBV_TRANSPORT_IWARP) {
+				o.port = "5445";
+			}
+			rdma_destroy_id(probe);
+		}
+		if (ai != NULL) {
+			rdma_freeaddrinfo(ai);
+		}
+	}
+
+	if (o.parallel == 1) {
+		return one_connection(&o, 0);
+	}
+	for (i = 0; i < o.parallel; i++) {
+		pid = fork();
+		if (pid < 0) {
+			perror("sdpeer: fork");
+			return 1;
+		}
+		if (pid == 0) {
+			_exit(one_connection(&o, i));
+		}
+	}
+	for (i = 0; i < o.parallel; i++) {
+		if (wait(&status) < 0 || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0) {
+			fails++;
+		}
+	}
+	fprintf(stderr, "sdpeer: %u of %u connections met expectations\n",
+	    o.parallel - fails, o.parallel);
+	return fails == 0 ? 0 : 1;
+}

@@ -1,0 +1,237 @@
+/*
+ * daemon/conf.c: the shipped example parses, every default holds, and every
+ * kind of bad input is refused with "file:line: what is wrong".
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "daemon/conf.h"
+
+static char path[64];
+
+static int
+setup(void **state)
+{
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/test_conf.XXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0) {
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	unlink(path);
+	return 0;
+}
+
+static void
+write_file(const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Load @text; return the error message, or NULL on success. */
+static const char *
+load(const char *text, struct conf *cfg)
+{
+	static char err[512];
+
+	write_file(text);
+	conf_defaults(cfg);
+	return conf_load(cfg, path, err, sizeof(err)) == 0 ? NULL : err;
+}
+
+static void
+expect_error(const char *text, int line, const char *needle)
+{
+	struct conf cfg;
+	const char *err = load(text, &cfg);
+	char prefix[128];
+
+	assert_non_null(err);
+	snprintf(prefix, sizeof(prefix), "%s:%d: ", path, line);
+	if (strncmp(err, prefix, strlen(prefix)) != 0 ||
+	    strstr(err, needle) == NULL) {
+		fail_msg("for %s: got \"%s\", want \"%s...%s\"", text, err,
+		    prefix, needle);
+	}
+}
+
+static void
+test_defaults(void **state)
+{
+	struct conf cfg;
+	char err[256];
+
+	conf_defaults(&cfg);
+	assert_int_equal(conf_check(&cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.receive_credits, 255);
+	assert_int_equal(cfg.send_credit_target, 255);
+	assert_int_equal(cfg.max_send_size, 1364);
+	assert_int_equal(cfg.max_receive_size, 8192);
+	assert_int_equal(cfg.max_fragmented_size, 1u << 20);
+	assert_int_equal(cfg.max_read_write_size, 1u << 20);
+	assert_int_equal(cfg.keepalive_interval_ms, 120000);
+	assert_int_equal(cfg.n_listen, 0);
+	assert_string_equal(cfg.control_socket, "/run/smbdirectd/control");
+}
+
+static void
+test_example_file_parses(void **state)
+{
+	struct conf cfg;
+	char err[512];
+	char example[512];
+
+	snprintf(example, sizeof(example), "%s/etc/smbdirectd.conf",
+	    getenv("srcdir") != NULL ? getenv("srcdir") : ".");
+	conf_defaults(&cfg);
+	if (conf_load(&cfg, example, err, sizeof(err)) != 0) {
+		fail_msg("%s", err);
+	}
+	/* Everything in it is commented out: the defaults stand. */
+	assert_int_equal(cfg.receive_credits, 255);
+}
+
+static void
+test_values_and_units(void **state)
+{
+	struct conf cfg;
+	const char *err = load(
+	    "[global]\n"
+	    "listen = 10.0.0.1:445\n"
+	    "listen = [fe80::1%eth0]:5445\n"
+	    "ird = 4\n"
+	    "[smbdirect]\n"
+	    "max_receive_size = 4K\n"
+	    "max_fragmented_size = 2MiB\n"
+	    "negotiate_timeout = 250ms\n"
+	    "keepalive_interval = 2m\n"
+	    "[channel]\n"
+	    "area_size = 8M\n"
+	    "[access]\n"
+	    "admin_users = 0, 1000\n"
+	    "readonly_groups = 0\n"
+	    "[metrics]\n"
+	    "per_connection = yes\n", &cfg);
+
+	assert_null(err);
+	assert_int_equal(cfg.n_listen, 2);
+	assert_string_equal(cfg.listen[0].host, "10.0.0.1");
+	assert_string_equal(cfg.listen[0].port, "445");
+	assert_string_equal(cfg.listen[1].host, "fe80::1%eth0");
+	assert_string_equal(cfg.listen[1].port, "5445");
+	assert_int_equal(cfg.ird, 4);
+	assert_int_equal(cfg.max_receive_size, 4096);
+	assert_int_equal(cfg.max_fragmented_size, 2u << 20);
+	assert_int_equal(cfg.negotiate_timeout_ms, 250);
+	assert_int_equal(cfg.keepalive_interval_ms, 120000);
+	assert_int_equal(cfg.area_size, 8u << 20);
+	assert_int_equal(cfg.admin.n_uids, 2);
+	assert_int_equal(cfg.admin.uids[1], 1000);
+	assert_int_equal(cfg.readonly.n_gids, 1);
+	assert_true(cfg.metrics_per_connection);
+}
+
+static void
+test_errors_name_file_and_line(void **state)
+{
+	expect_error("[global]\nbogus = 1\n", 2, "unknown option 'bogus'");
+	expect_error("[nowhere]\nx = 1\n", 2, "unknown section [nowhere]");
+	expect_error("[global]\n\nlisten = 10.0.0.1\n", 3,
+	    "is not ADDR:PORT");
+	expect_error("[global]\nlisten = 10.0.0.1:0\n", 2, "is not ADDR:PORT");
+	expect_error("[global]\nlisten = 10.0.0.1:65536\n", 2,
+	    "is not ADDR:PORT");
+	expect_error("[global]\nlisten = host.example:445\n", 2,
+	    "is not ADDR:PORT");
+	expect_error("[smbdirect]\nreceive_credits = 256\n", 2,
+	    "out of range (2 to 255)");
+	expect_error("[smbdirect]\nreceive_credits = -1\n", 2,
+	    "is not a number");
+	expect_error("[smbdirect]\nmax_fragmented_size = 64K\n", 2,
+	    "out of range");
+	expect_error("[smbdirect]\nmax_receive_size = 12Q\n", 2,
+	    "is not a size");
+	expect_error("[smbdirect]\nnegotiate_timeout = soon\n", 2,
+	    "is not a time");
+	expect_error("[smbdirect]\nnegotiate_timeout = 10ms\n", 2,
+	    "out of range");
+	expect_error("[global]\ncontrol_socket = relative/path\n", 2,
+	    "not an absolute path");
+	expect_error("[metrics]\nper_connection = maybe\n", 2,
+	    "is not yes or no");
+	expect_error("[access]\nadmin_users = no-such-user-here\n", 2,
+	    "no such user");
+	expect_error("[access]\nadmin_groups = no-such-group-here\n", 2,
+	    "no such group");
+	expect_error("not an ini line\n", 1, "syntax error");
+	/* The first error is the one reported. */
+	expect_error("[global]\nird = 0\nbogus = 1\n", 2, "ird");
+}
+
+static void
+test_cross_field_checks(void **state)
+{
+	struct conf cfg;
+	const char *err;
+
+	err = load("[smbdirect]\nmax_read_write_size = 8M\n"
+	    "[channel]\narea_size = 4M\n", &cfg);
+	assert_non_null(err);
+	assert_non_null(strstr(err, "area_size"));
+	err = load("[smbdirect]\nkeepalive_interval = 5s\n"
+	    "keepalive_timeout = 5s\n", &cfg);
+	assert_non_null(err);
+	assert_non_null(strstr(err, "keepalive_timeout"));
+	err = load("[global]\nmax_connections = 10\n"
+	    "max_connections_per_peer = 11\n", &cfg);
+	assert_non_null(err);
+}
+
+static void
+test_missing_file(void **state)
+{
+	struct conf cfg;
+	char err[256];
+
+	conf_defaults(&cfg);
+	assert_int_not_equal(conf_load(&cfg, "/nonexistent/smbdirectd.conf",
+	    err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "No such file"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_example_file_parses),
+		cmocka_unit_test(test_values_and_units),
+		cmocka_unit_test(test_errors_name_file_and_line),
+		cmocka_unit_test(test_cross_field_checks),
+		cmocka_unit_test(test_missing_file),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
