@@ -452,7 +452,8 @@ chan_pause_read(struct chan *ch)
 void
 chan_resume_read(struct chan *ch)
 {
-	if (!ch->read_paused || ch->fd == -1 || ch->eof) {
+	if (!ch->read_paused || ch->fd == -1 || ch->eof ||
+	    !ops_can_accept(ch->c)) {
 		return;
 	}
 	if (ch->pending != NULL) {
@@ -614,7 +615,12 @@ chan_on_read(evutil_socket_t fd, short what, void *arg)
 			ch->ipdu = NULL;
 			c->inline_copied_bytes += p->len;
 			c->d->metrics.inline_copied_bytes += p->len;
-			rc = rconn_tx_submit(c, p);
+			rc = ops_pdu_ready(c, p);
+			if (rc == 1) {
+				/* Held until its RDMA WRITEs are posted. */
+				chan_pause_read(ch);
+				return;
+			}
 			if (rc == -EAGAIN) {
 				ch->pending = p;
 				chan_pause_read(ch);
@@ -627,6 +633,10 @@ chan_on_read(evutil_socket_t fd, short what, void *arg)
 			rc = ops_handle(c, ch->op_type, ch->op, ch->ilen,
 			    ch->frame_pid);
 			if (rc != 0) {
+				return;
+			}
+			if (!ops_can_accept(c)) {
+				chan_pause_read(ch);
 				return;
 			}
 		}

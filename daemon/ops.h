@@ -6,15 +6,19 @@
 #ifndef SMBDIRECTD_OPS_H
 #define SMBDIRECTD_OPS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include <infiniband/verbs.h>
 
 struct rconn;
+struct txpdu;
 
 int	ops_handle(struct rconn *, uint8_t type, const uint8_t *body,
 	    uint32_t len, pid_t sender);
+int	ops_pdu_ready(struct rconn *, struct txpdu *);
+bool	ops_can_accept(const struct rconn *);
 void	ops_rdma_complete(struct rconn *, const struct ibv_wc *);
 void	ops_abort(struct rconn *);
 void	ops_free(struct rconn *);
