@@ -230,6 +230,11 @@ handle_wc(struct peer *p, const struct ibv_wc *wc)
 	if (wc->opcode & IBV_WC_RECV) {
 		unsigned idx = (unsigned)wc->wr_id;
 
+		if (wc->wc_flags & IBV_WC_WITH_INV) {
+			p->last_invalidated = wc->invalidated_rkey;
+			p->n_invalidated++;
+		}
+
 		rc = sdp_on_recv(p->sdp, p->rx_mem + (size_t)idx * p->rx_size,
 		    wc->byte_len, peer_now());
 		run_actions(p);

@@ -80,6 +80,10 @@ struct peer {
 	bool			 no_release;	/* never release rx buffers */
 	unsigned		 held;
 
+	/* The last receive that invalidated a token (SEND with invalidate). */
+	uint32_t		 last_invalidated;
+	uint64_t		 n_invalidated;
+
 	/* Counters. */
 	uint64_t		 pdus_sent, pdus_received;
 	uint64_t		 bytes_sent, bytes_received;

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "peer.h"
+#include "smb2c.h"
 
 enum misbehave {
 	MB_NONE = 0,
@@ -67,6 +68,15 @@ struct opts {
 	bool		 expect_reject;
 	bool		 disconnect_mid;	/* quit after half the PDUs */
 	struct peer	 tmpl;			/* configuration to copy */
+
+	/* SMB2 mode. */
+	bool		 smb2;
+	uint8_t		 guid[16];
+	uint64_t	 io_total;		/* bytes to write, then read */
+	uint32_t	 io_size;
+	const char	*channel;		/* inline rdma rdma-inv mixed */
+	enum smb2c_bad	 bad;
+	bool		 query_ifaces;
 };
 
 static void
@@ -99,7 +109,18 @@ usage(void)
 	    "      --parallel N         N connections, one process each\n"
 	    "      --hold MS            stay connected MS after the script\n"
 	    "      --wait MS            how long to wait for the server "
-	    "(default 30000)\n");
+	    "(default 30000)\n"
+	    "  SMB2 (with the mini-smbd example as the server):\n"
+	    "      --smb2               NEGOTIATE, SESSION_SETUP, TREE_CONNECT\n"
+	    "      --guid HEX32         ClientGuid to negotiate with\n"
+	    "      --query-interfaces   FSCTL_QUERY_NETWORK_INTERFACE_INFO\n"
+	    "      --write-read BYTES   write BYTES, read them back, compare\n"
+	    "      --io-size BYTES      per request (default 1M)\n"
+	    "      --channel CH         inline, rdma, rdma-inv or mixed\n"
+	    "      --bad-desc KIND      one WRITE with broken descriptors: "
+	    "beyond,\n"
+	    "                           token, total or count; the server "
+	    "must disconnect\n");
 	exit(2);
 }
 
@@ -425,6 +446,153 @@ misbehave_after(const struct opts *o, struct peer *p, const char **detail)
 	return 0;
 }
 
+
+static uint8_t
+io_byte(uint64_t off)
+{
+	uint64_t x = off * 0x9e3779b97f4a7c15ull;
+
+	return (uint8_t)(x >> 56 ^ off);
+}
+
+static enum smb2c_channel
+pick_channel(const char *ch, uint64_t i)
+{
+	if (strcmp(ch, "inline") == 0) {
+		return SMB2C_INLINE;
+	}
+	if (strcmp(ch, "rdma") == 0) {
+		return SMB2C_RDMA_V1;
+	}
+	if (strcmp(ch, "rdma-inv") == 0) {
+		return SMB2C_RDMA_V1_INVALIDATE;
+	}
+	/* mixed: inline, RDMA_V1 and RDMA_V1_INVALIDATE in turn */
+	return (enum smb2c_channel)(i % 3);
+}
+
+/*
+ * The SMB2 scenario: set up, optionally query interfaces, write io_total
+ * bytes and read them back, comparing every byte; or break one request's
+ * descriptors and expect the server to end the connection.
+ */
+static int
+smb2_session(const struct opts *o, struct peer *p, unsigned idx)
+{
+	struct smb2c s;
+	uint8_t *data = NULL;
+	char ifaddr[64] = "", detail[256] = "";
+	unsigned n_if = 0;
+	uint64_t off, i, t0, t1, t2;
+	uint32_t len, io = o->io_size;
+	enum smb2c_channel ch;
+	int rc;
+
+	rc = smb2c_init(&s, p, io + 4096);
+	if (rc == 0) {
+		rc = smb2c_negotiate(&s, o->guid);
+	}
+	if (rc == 0) {
+		rc = smb2c_session_setup(&s);
+	}
+	if (rc == 0) {
+		rc = smb2c_tree_connect(&s, "\\\\server\\share");
+	}
+	if (rc == 0 && o->query_ifaces) {
+		rc = smb2c_query_interfaces(&s, &n_if, ifaddr, sizeof(ifaddr));
+	}
+	if (rc != 0) {
+		snprintf(detail, sizeof(detail), "setup: %s", s.err);
+		goto out;
+	}
+	if (io > s.max_rw) {
+		io = s.max_rw;
+	}
+	data = malloc(io);
+	if (data == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (o->bad != SMB2C_BAD_NONE) {
+		for (i = 0; i < io; i++) {
+			data[i] = io_byte(i);
+		}
+		rc = smb2c_write(&s, 0, data, io, SMB2C_RDMA_V1, o->bad);
+		if (rc == 0) {
+			snprintf(detail, sizeof(detail), "the server accepted "
+			    "broken descriptors");
+			rc = -EPROTO;
+			goto out;
+		}
+		if (peer_wait_disconnect(p, o->wait_ms) != 0) {
+			snprintf(detail, sizeof(detail), "the server did not "
+			    "end the connection");
+			rc = -ETIMEDOUT;
+			goto out;
+		}
+		snprintf(detail, sizeof(detail), "the server ended it: %s",
+		    p->why);
+		rc = 0;
+		goto out;
+	}
+	t0 = peer_now();
+	for (off = 0, i = 0; off < o->io_total; off += len, i++) {
+		uint64_t k;
+
+		len = o->io_total - off < io ? (uint32_t)(o->io_total - off) :
+		    io;
+		for (k = 0; k < len; k++) {
+			data[k] = io_byte(off + k);
+		}
+		ch = pick_channel(o->channel, i);
+		rc = smb2c_write(&s, off, data, len, ch, SMB2C_BAD_NONE);
+		if (rc != 0) {
+			snprintf(detail, sizeof(detail), "%s", s.err);
+			goto out;
+		}
+	}
+	t1 = peer_now();
+	for (off = 0, i = 0; off < o->io_total; off += len, i++) {
+		uint64_t k;
+
+		len = o->io_total - off < io ? (uint32_t)(o->io_total - off) :
+		    io;
+		ch = pick_channel(o->channel, i + 1);
+		rc = smb2c_read(&s, off, data, len, ch, SMB2C_BAD_NONE);
+		if (rc != 0) {
+			snprintf(detail, sizeof(detail), "%s", s.err);
+			goto out;
+		}
+		for (k = 0; k < len; k++) {
+			if (data[k] != io_byte(off + k)) {
+				snprintf(detail, sizeof(detail), "read back "
+				    "byte %llu differs",
+				    (unsigned long long)(off + k));
+				rc = -EIO;
+				goto out;
+			}
+		}
+	}
+	t2 = peer_now();
+	snprintf(detail, sizeof(detail), "dialect %#x, max_rw %u, "
+	    "interfaces %u (%s)", s.dialect, s.max_rw, n_if, ifaddr);
+	printf("{\"conn\":%u,\"smb2\":{\"written\":%llu,\"read\":%llu,"
+	    "\"rdma_bytes\":%llu,\"invalidated\":%llu,\"rdma_interfaces\":%u,"
+	    "\"write_ms\":%llu,\"read_ms\":%llu,\"write_MBps\":%.1f,"
+	    "\"read_MBps\":%.1f}}\n", idx, (unsigned long long)o->io_total,
+	    (unsigned long long)o->io_total,
+	    (unsigned long long)s.rdma_bytes,
+	    (unsigned long long)s.invalidated, n_if,
+	    (unsigned long long)(t1 - t0), (unsigned long long)(t2 - t1),
+	    t1 > t0 ? o->io_total / 1e3 / (double)(t1 - t0) : 0.0,
+	    t2 > t1 ? o->io_total / 1e3 / (double)(t2 - t1) : 0.0);
+out:
+	free(data);
+	smb2c_fini(&s);
+	print_result(idx, p, rc == 0 ? "ok" : "fail", detail);
+	return rc == 0 ? 0 : 1;
+}
+
 static int
 one_connection(const struct opts *o, unsigned idx)
 {
@@ -473,6 +641,10 @@ one_connection(const struct opts *o, unsigned idx)
 	if (peer_wait_negotiated(&p) != 0) {
 		print_result(idx, &p, "fail", "negotiation failed");
 		rc = 1;
+		goto out;
+	}
+	if (o->smb2) {
+		rc = smb2_session(o, &p, idx);
 		goto out;
 	}
 	if (o->mb != MB_NONE) {
@@ -532,6 +704,13 @@ main(int argc, char **argv)
 		{ "hold", required_argument, NULL, 14 },
 		{ "wait", required_argument, NULL, 15 },
 		{ "disconnect-mid", no_argument, NULL, 16 },
+		{ "smb2", no_argument, NULL, 17 },
+		{ "guid", required_argument, NULL, 18 },
+		{ "write-read", required_argument, NULL, 19 },
+		{ "io-size", required_argument, NULL, 20 },
+		{ "channel", required_argument, NULL, 21 },
+		{ "bad-desc", required_argument, NULL, 22 },
+		{ "query-interfaces", no_argument, NULL, 23 },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o;
@@ -548,6 +727,9 @@ main(int argc, char **argv)
 	o.depth = 1;
 	o.parallel = 1;
 	o.wait_ms = 30000;
+	o.io_size = 1u << 20;
+	o.channel = "rdma";
+	memcpy(o.guid, "sdpeer-guid-0001", 16);
 	while ((ch = getopt_long(argc, argv, "p:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'p':
@@ -621,6 +803,70 @@ main(int argc, char **argv)
 			break;
 		case 16:
 			o.disconnect_mid = true;
+			break;
+		case 17:
+			o.smb2 = true;
+			break;
+		case 18:
+			if (strlen(optarg) != 32) {
+				fprintf(stderr, "sdpeer: --guid: want 32 hex "
+				    "digits\n");
+				return 2;
+			}
+			for (k = 0; k < 16; k++) {
+				unsigned v;
+
+				if (sscanf(optarg + k * 2, "%2x", &v) != 1) {
+					fprintf(stderr, "sdpeer: --guid: bad "
+					    "hex\n");
+					return 2;
+				}
+				o.guid[k] = (uint8_t)v;
+			}
+			break;
+		case 19:
+			{
+				uint64_t v;
+
+				if (parse_num(optarg, &v) != 0) {
+					fprintf(stderr, "sdpeer: --write-read: "
+					    "bad size\n");
+					return 2;
+				}
+				o.io_total = v;
+			}
+			break;
+		case 20:
+			o.io_size = num_arg("--io-size", optarg, 1, 8u << 20);
+			break;
+		case 21:
+			if (strcmp(optarg, "inline") != 0 &&
+			    strcmp(optarg, "rdma") != 0 &&
+			    strcmp(optarg, "rdma-inv") != 0 &&
+			    strcmp(optarg, "mixed") != 0) {
+				fprintf(stderr, "sdpeer: --channel: inline, "
+				    "rdma, rdma-inv or mixed\n");
+				return 2;
+			}
+			o.channel = optarg;
+			break;
+		case 22:
+			if (strcmp(optarg, "beyond") == 0) {
+				o.bad = SMB2C_BAD_BEYOND;
+			} else if (strcmp(optarg, "token") == 0) {
+				o.bad = SMB2C_BAD_TOKEN;
+			} else if (strcmp(optarg, "total") == 0) {
+				o.bad = SMB2C_BAD_TOTAL;
+			} else if (strcmp(optarg, "count") == 0) {
+				o.bad = SMB2C_BAD_COUNT;
+			} else {
+				fprintf(stderr, "sdpeer: --bad-desc: beyond, "
+				    "token, total or count\n");
+				return 2;
+			}
+			break;
+		case 23:
+			o.query_ifaces = true;
 			break;
 		default:
 			usage();

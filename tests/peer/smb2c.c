@@ -1,0 +1,542 @@
+/*
+ * smb2c.c: see smb2c.h. Layouts are [MS-SMB2] 2.2.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "smb2c.h"
+
+#define HDR		64
+#define STATUS_OK	0x00000000u
+
+static void
+le16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void
+le32(uint8_t *p, uint32_t v)
+{
+	le16(p, (uint16_t)v);
+	le16(p + 2, (uint16_t)(v >> 16));
+}
+
+static void
+le64(uint8_t *p, uint64_t v)
+{
+	le32(p, (uint32_t)v);
+	le32(p + 4, (uint32_t)(v >> 32));
+}
+
+static uint16_t
+g16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t
+g32(const uint8_t *p)
+{
+	return (uint32_t)g16(p) | (uint32_t)g16(p + 2) << 16;
+}
+
+static uint64_t
+g64(const uint8_t *p)
+{
+	return (uint64_t)g32(p) | (uint64_t)g32(p + 4) << 32;
+}
+
+static void
+header(struct smb2c *s, uint8_t *b, uint16_t cmd, uint16_t charge)
+{
+	memset(b, 0, HDR);
+	b[0] = 0xfe;
+	b[1] = 'S';
+	b[2] = 'M';
+	b[3] = 'B';
+	le16(b + 4, 64);
+	le16(b + 6, charge);
+	le16(b + 12, cmd);
+	le16(b + 14, 64);		/* CreditRequest */
+	le64(b + 24, s->msg_id);
+	le32(b + 36, s->tree_id);
+	le64(b + 40, s->session_id);
+	s->msg_id += charge > 0 ? charge : 1;
+}
+
+/*
+ * Send @req and wait for the response to it. Checks the response header
+ * (ProtocolId, response flag, command, MessageId) and returns its status
+ * in @status; the caller frees *out.
+ */
+static int
+transact(struct smb2c *s, const uint8_t *req, size_t len,
+    struct peer_pdu **out, uint32_t *status)
+{
+	struct peer_pdu *q = NULL;
+	uint64_t mid = g64(req + 24);
+	uint16_t cmd = g16(req + 12);
+	int rc;
+
+	rc = peer_send(s->p, req, len);
+	if (rc != 0) {
+		snprintf(s->err, sizeof(s->err), "send: %s", strerror(-rc));
+		return rc;
+	}
+	rc = peer_recv(s->p, &q);
+	if (rc != 0) {
+		snprintf(s->err, sizeof(s->err), "no response to command %u: "
+		    "%s", cmd, s->p->why[0] != '\0' ? s->p->why :
+		    strerror(-rc));
+		return rc;
+	}
+	if (q->len < HDR + 2 || memcmp(q->data, "\xfeSMB", 4) != 0 ||
+	    !(g32(q->data + 16) & 1) || g16(q->data + 12) != cmd ||
+	    g64(q->data + 24) != mid) {
+		snprintf(s->err, sizeof(s->err), "bad response to command %u "
+		    "(%zu bytes)", cmd, q->len);
+		free(q);
+		return -EPROTO;
+	}
+	*status = g32(q->data + 8);
+	*out = q;
+	return 0;
+}
+
+int
+smb2c_init(struct smb2c *s, struct peer *p, size_t buf_len)
+{
+	memset(s, 0, sizeof(*s));
+	s->p = p;
+	s->buf_len = buf_len;
+	s->buf = aligned_alloc(4096, (buf_len + 4095) & ~(size_t)4095);
+	if (s->buf == NULL) {
+		return -ENOMEM;
+	}
+	s->mr = ibv_reg_mr(p->pd, s->buf, buf_len, IBV_ACCESS_LOCAL_WRITE |
+	    IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_WRITE |
+	    IBV_ACCESS_MW_BIND);
+	if (s->mr == NULL) {
+		/* Devices without memory windows refuse MW_BIND. */
+		s->mr = ibv_reg_mr(p->pd, s->buf, buf_len,
+		    IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_READ |
+		    IBV_ACCESS_REMOTE_WRITE);
+	} else {
+		s->mw = ibv_alloc_mw(p->pd, IBV_MW_TYPE_2);
+	}
+	if (s->mr == NULL) {
+		return -errno;
+	}
+	return 0;
+}
+
+void
+smb2c_fini(struct smb2c *s)
+{
+	if (s->io_mr != NULL) {
+		ibv_dereg_mr(s->io_mr);
+	}
+	if (s->mw != NULL) {
+		ibv_dealloc_mw(s->mw);
+	}
+	if (s->mr != NULL) {
+		ibv_dereg_mr(s->mr);
+	}
+	free(s->buf);
+}
+
+int
+smb2c_negotiate(struct smb2c *s, const uint8_t guid[16])
+{
+	uint8_t b[HDR + 36 + 4];
+	struct peer_pdu *q = NULL;
+	uint32_t st;
+	int rc;
+
+	header(s, b, SMB2_NEGOTIATE, 0);
+	memset(b + HDR, 0, 40);
+	le16(b + HDR, 36);		/* StructureSize */
+	le16(b + HDR + 2, 2);		/* DialectCount */
+	le16(b + HDR + 4, 1);		/* SecurityMode: signing enabled */
+	memcpy(b + HDR + 12, guid, 16);	/* ClientGuid */
+	le16(b + HDR + 36, 0x0300);
+	le16(b + HDR + 38, 0x0302);
+	rc = transact(s, b, sizeof(b), &q, &st);
+	if (rc != 0) {
+		return rc;
+	}
+	if (st != STATUS_OK || q->len < HDR + 65) {
+		snprintf(s->err, sizeof(s->err), "NEGOTIATE: status %#x, %zu "
+		    "bytes", st, q->len);
+		rc = -EPROTO;
+	} else {
+		s->dialect = g16(q->data + HDR + 4);
+		s->max_rw = g32(q->data + HDR + 32);	/* MaxReadSize */
+	}
+	free(q);
+	return rc;
+}
+
+int
+smb2c_session_setup(struct smb2c *s)
+{
+	uint8_t b[HDR + 25];
+	struct peer_pdu *q = NULL;
+	uint32_t st;
+	int rc;
+
+	header(s, b, SMB2_SESSION_SETUP, 1);
+	memset(b + HDR, 0, 25);
+	le16(b + HDR, 25);
+	b[HDR + 3] = 1;			/* SecurityMode */
+	le16(b + HDR + 12, HDR + 24);	/* SecurityBufferOffset */
+	rc = transact(s, b, sizeof(b), &q, &st);
+	if (rc != 0) {
+		return rc;
+	}
+	if (st != STATUS_OK) {
+		snprintf(s->err, sizeof(s->err), "SESSION_SETUP: status %#x",
+		    st);
+		rc = -EACCES;
+	} else {
+		s->session_id = g64(q->data + 40);
+	}
+	free(q);
+	return rc;
+}
+
+int
+smb2c_tree_connect(struct smb2c *s, const char *unc)
+{
+	uint8_t b[HDR + 8 + 512];
+	struct peer_pdu *q = NULL;
+	size_t n = strlen(unc), i;
+	uint32_t st;
+	int rc;
+
+	if (n > 250) {
+		return -ENAMETOOLONG;
+	}
+	header(s, b, SMB2_TREE_CONNECT, 1);
+	memset(b + HDR, 0, 8);
+	le16(b + HDR, 9);
+	le16(b + HDR + 4, HDR + 8);	/* PathOffset */
+	le16(b + HDR + 6, (uint16_t)(n * 2));
+	for (i = 0; i < n; i++) {
+		le16(b + HDR + 8 + i * 2, (uint8_t)unc[i]);
+	}
+	rc = transact(s, b, HDR + 8 + n * 2, &q, &st);
+	if (rc != 0) {
+		return rc;
+	}
+	if (st != STATUS_OK) {
+		snprintf(s->err, sizeof(s->err), "TREE_CONNECT: status %#x",
+		    st);
+		rc = -ENOENT;
+	} else {
+		s->tree_id = g32(q->data + 36);
+	}
+	free(q);
+	return rc;
+}
+
+/* FSCTL_QUERY_NETWORK_INTERFACE_INFO: count the RDMA-capable entries. */
+int
+smb2c_query_interfaces(struct smb2c *s, unsigned *n_rdma, char *first,
+    size_t len)
+{
+	uint8_t b[HDR + 57];
+	struct peer_pdu *q = NULL;
+	uint32_t st, off, cnt, next, pos;
+	unsigned n = 0;
+	int rc;
+
+	header(s, b, SMB2_IOCTL, 1);
+	memset(b + HDR, 0, 57);
+	le16(b + HDR, 57);
+	le32(b + HDR + 4, 0x001401fc);	/* CtlCode */
+	memset(b + HDR + 8, 0xff, 16);	/* FileId: none */
+	le32(b + HDR + 24, HDR + 56);	/* InputOffset */
+	le32(b + HDR + 36, HDR + 56);	/* OutputOffset */
+	le32(b + HDR + 44, 65536);	/* MaxOutputResponse */
+	le32(b + HDR + 48, 1);		/* Flags: IS_FSCTL */
+	rc = transact(s, b, sizeof(b), &q, &st);
+	if (rc != 0) {
+		return rc;
+	}
+	if (st != STATUS_OK || q->len < HDR + 48) {
+		snprintf(s->err, sizeof(s->err), "IOCTL: status %#x", st);
+		free(q);
+		return -EPROTO;
+	}
+	off = g32(q->data + HDR + 32);	/* OutputOffset */
+	cnt = g32(q->data + HDR + 36);	/* OutputCount */
+	if (off > q->len || cnt > q->len - off) {
+		free(q);
+		snprintf(s->err, sizeof(s->err), "IOCTL: output out of range");
+		return -EPROTO;
+	}
+	first[0] = '\0';
+	for (pos = 0; pos + 152 <= cnt; pos += next) {
+		const uint8_t *e = q->data + off + pos;
+
+		if (g32(e + 8) & 0x2) {	/* RDMA_CAPABLE */
+			if (n == 0 && g16(e + 24) == 0x2) {
+				snprintf(first, len, "%u.%u.%u.%u", e[28],
+				    e[29], e[30], e[31]);
+			}
+			n++;
+		}
+		next = g32(e);
+		if (next == 0) {
+			break;
+		}
+		if (next < 152) {
+			free(q);
+			snprintf(s->err, sizeof(s->err), "IOCTL: bad Next");
+			return -EPROTO;
+		}
+	}
+	free(q);
+	*n_rdma = n;
+	return 0;
+}
+
+/*
+ * The token for one request: the MR's for RDMA_V1; for RDMA_V1_INVALIDATE
+ * a freshly bound window or a fresh MR, since the server invalidates it.
+ */
+static int
+io_token(struct smb2c *s, enum smb2c_channel ch, size_t len, uint32_t *tok)
+{
+	struct ibv_mw_bind bind;
+	struct ibv_wc wc;
+	int n;
+
+	if (ch == SMB2C_RDMA_V1) {
+		*tok = s->mr->rkey;
+		return 0;
+	}
+	if (s->mw != NULL) {
+		memset(&bind, 0, sizeof(bind));
+		bind.wr_id = 0;
+		bind.send_flags = 0;
+		bind.bind_info.mr = s->mr;
+		bind.bind_info.addr = (uintptr_t)s->buf;
+		bind.bind_info.length = len;
+		bind.bind_info.mw_access_flags = IBV_ACCESS_REMOTE_READ |
+		    IBV_ACCESS_REMOTE_WRITE;
+		if (ibv_bind_mw(s->p->id->qp, s->mw, &bind) != 0) {
+			snprintf(s->err, sizeof(s->err), "ibv_bind_mw: %s",
+			    strerror(errno));
+			return -errno;
+		}
+		(void)wc;
+		(void)n;
+		*tok = s->mw->rkey;
+		return 0;
+	}
+	if (s->io_mr != NULL) {
+		ibv_dereg_mr(s->io_mr);
+	}
+	s->io_mr = ibv_reg_mr(s->p->pd, s->buf, len, IBV_ACCESS_LOCAL_WRITE |
+	    IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_WRITE);
+	if (s->io_mr == NULL) {
+		return -errno;
+	}
+	*tok = s->io_mr->rkey;
+	return 0;
+}
+
+/* Channel info at @ci: one descriptor, or a broken list on request. */
+static size_t
+channel_info(struct smb2c *s, uint8_t *ci, uint32_t len, uint32_t tok,
+    enum smb2c_bad bad)
+{
+	uint64_t addr = (uintptr_t)s->buf;
+	unsigned i, n = 1;
+
+	switch (bad) {
+	case SMB2C_BAD_BEYOND:
+		addr += s->buf_len;	/* right past the region */
+		break;
+	case SMB2C_BAD_TOKEN:
+		tok ^= 0x5a5a5a00;
+		break;
+	case SMB2C_BAD_TOTAL:
+		len = s->max_rw + 4096;
+		break;
+	case SMB2C_BAD_COUNT:
+		n = 64;
+		break;
+	case SMB2C_BAD_NONE:
+		break;
+	}
+	for (i = 0; i < n; i++) {
+		uint32_t piece = n > 1 ? (len / n > 0 ? len / n : 1) : len;
+
+		le64(ci + i * 16, addr + (uint64_t)i * piece);
+		le32(ci + i * 16 + 8, tok);
+		le32(ci + i * 16 + 12, piece);
+	}
+	return (size_t)n * 16;
+}
+
+static int
+check_invalidated(struct smb2c *s, enum smb2c_channel ch, uint32_t tok,
+    uint32_t before)
+{
+	if (ch != SMB2C_RDMA_V1_INVALIDATE) {
+		return 0;
+	}
+	if (s->p->n_invalidated == before ||
+	    s->p->last_invalidated != tok) {
+		snprintf(s->err, sizeof(s->err), "the response did not "
+		    "invalidate token %#x (last %#x)", tok,
+		    s->p->last_invalidated);
+		return -EPROTO;
+	}
+	s->invalidated++;
+	return 0;
+}
+
+int
+smb2c_write(struct smb2c *s, uint64_t off, const uint8_t *data, uint32_t len,
+    enum smb2c_channel ch, enum smb2c_bad bad)
+{
+	size_t ci_len = ch == SMB2C_INLINE ? 0 : 64 * 16;
+	uint8_t *b = malloc(HDR + 48 + (ch == SMB2C_INLINE ? len : ci_len));
+	struct peer_pdu *q = NULL;
+	uint32_t st, tok = 0, before = (uint32_t)s->p->n_invalidated;
+	size_t n;
+	int rc;
+
+	if (b == NULL) {
+		return -ENOMEM;
+	}
+	header(s, b, SMB2_WRITE, (uint16_t)((len + 65535) / 65536));
+	memset(b + HDR, 0, 48);
+	le16(b + HDR, 49);
+	le16(b + HDR + 2, HDR + 48);		/* DataOffset */
+	le64(b + HDR + 8, off);			/* Offset */
+	memset(b + HDR + 16, 0x11, 16);		/* FileId */
+	if (ch == SMB2C_INLINE) {
+		le32(b + HDR + 4, len);		/* Length */
+		memcpy(b + HDR + 48, data, len);
+		n = HDR + 48 + len;
+	} else {
+		if (len > s->buf_len) {
+			free(b);
+			return -EMSGSIZE;
+		}
+		memcpy(s->buf, data, len);
+		rc = io_token(s, ch, len, &tok);
+		if (rc != 0) {
+			free(b);
+			return rc;
+		}
+		le32(b + HDR + 4, 0);		/* Length: the data goes by RDMA */
+		le32(b + HDR + 32, ch);		/* Channel */
+		le32(b + HDR + 36, len);	/* RemainingBytes */
+		ci_len = channel_info(s, b + HDR + 48, len, tok, bad);
+		le16(b + HDR + 40, HDR + 48);	/* WriteChannelInfoOffset */
+		le16(b + HDR + 42, (uint16_t)ci_len);
+		n = HDR + 48 + ci_len;
+	}
+	rc = transact(s, b, n, &q, &st);
+	free(b);
+	if (rc != 0) {
+		return rc;
+	}
+	if (st != STATUS_OK || q->len < HDR + 16 ||
+	    g32(q->data + HDR + 4) != len) {
+		snprintf(s->err, sizeof(s->err), "WRITE at %llu: status %#x, "
+		    "count %u of %u", (unsigned long long)off, st,
+		    q->len >= HDR + 8 ? g32(q->data + HDR + 4) : 0, len);
+		free(q);
+		return -EIO;
+	}
+	free(q);
+	if (ch != SMB2C_INLINE) {
+		s->rdma_bytes += len;
+	}
+	return check_invalidated(s, ch, tok, before);
+}
+
+int
+smb2c_read(struct smb2c *s, uint64_t off, uint8_t *data, uint32_t len,
+    enum smb2c_channel ch, enum smb2c_bad bad)
+{
+	uint8_t b[HDR + 48 + 64 * 16];
+	struct peer_pdu *q = NULL;
+	uint32_t st, tok = 0, dlen, doff, before =
+	    (uint32_t)s->p->n_invalidated;
+	size_t n, ci_len = 0;
+	int rc;
+
+	header(s, b, SMB2_READ, (uint16_t)((len + 65535) / 65536));
+	memset(b + HDR, 0, 49);
+	le16(b + HDR, 49);
+	b[HDR + 2] = 0x50;			/* Padding */
+	le32(b + HDR + 4, len);			/* Length */
+	le64(b + HDR + 8, off);			/* Offset */
+	memset(b + HDR + 16, 0x11, 16);		/* FileId */
+	le32(b + HDR + 32, 1);			/* MinimumCount */
+	if (ch != SMB2C_INLINE) {
+		if (len > s->buf_len) {
+			return -EMSGSIZE;
+		}
+		memset(s->buf, 0, len);
+		rc = io_token(s, ch, len, &tok);
+		if (rc != 0) {
+			return rc;
+		}
+		le32(b + HDR + 36, ch);		/* Channel */
+		ci_len = channel_info(s, b + HDR + 48, len, tok, bad);
+		le16(b + HDR + 44, HDR + 48);	/* ReadChannelInfoOffset */
+		le16(b + HDR + 46, (uint16_t)ci_len);
+	}
+	n = HDR + 48 + (ci_len > 0 ? ci_len : 1);
+	rc = transact(s, b, n, &q, &st);
+	if (rc != 0) {
+		return rc;
+	}
+	if (st != STATUS_OK || q->len < HDR + 16) {
+		snprintf(s->err, sizeof(s->err), "READ at %llu: status %#x",
+		    (unsigned long long)off, st);
+		free(q);
+		return -EIO;
+	}
+	doff = q->data[HDR + 2];
+	dlen = g32(q->data + HDR + 4);
+	if (ch == SMB2C_INLINE) {
+		if (dlen != len || doff > q->len || dlen > q->len - doff) {
+			snprintf(s->err, sizeof(s->err), "READ at %llu: %u "
+			    "inline bytes of %u", (unsigned long long)off,
+			    dlen, len);
+			free(q);
+			return -EIO;
+		}
+		memcpy(data, q->data + doff, len);
+	} else {
+		/* The data came by RDMA WRITE, before the response. */
+		if (dlen != 0 || g32(q->data + HDR + 8) != len) {
+			snprintf(s->err, sizeof(s->err), "READ at %llu: "
+			    "DataLength %u DataRemaining %u, want 0 and %u",
+			    (unsigned long long)off, dlen,
+			    g32(q->data + HDR + 8), len);
+			free(q);
+			return -EIO;
+		}
+		memcpy(data, s->buf, len);
+		s->rdma_bytes += len;
+	}
+	free(q);
+	return check_invalidated(s, ch, tok, before);
+}
