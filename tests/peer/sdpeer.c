@@ -481,7 +481,7 @@ smb2_session(const struct opts *o, struct peer *p, unsigned idx)
 {
 	struct smb2c s;
 	uint8_t *data = NULL;
-	char ifaddr[64] = "", detail[256] = "";
+	char ifaddr[64] = "", detail[320] = "";
 	unsigned n_if = 0;
 	uint64_t off, i, t0, t1, t2;
 	uint32_t len, io = o->io_size;
