@@ -382,10 +382,12 @@ struct sdp_config {
 	enum sdp_role	role;
 	/*
 	 * Receive credits: at most recv_credit_max receive buffers are ever
-	 * posted or held by the caller at once (2..255; 2 because one credit
-	 * cannot honour the last-credit rule without risking a stall). The
-	 * engine starts by granting recv_credit_initial (1..max) and grows
-	 * toward min(peer's CreditsRequested, max) as the peer uses them.
+	 * posted or held by the caller at once (3..255: with fewer, a peer
+	 * on its last credit could wait for a grant that never comes).
+	 * Negotiation grants recv_credit_initial (1..max, and no more than
+	 * the peer asks for); the engine then keeps at least 3 receives
+	 * posted and grows toward min(peer's CreditsRequested, max) when
+	 * the peer runs short.
 	 */
 	uint16_t	recv_credit_max;
 	uint16_t	recv_credit_initial;
@@ -441,7 +443,7 @@ void	sdp_config_init_defaults(struct sdp_config *cfg, enum sdp_role role);
  * @cfg: the configuration.
  *
  * Return: 0, or the first violated bound: SDP_ERR_CFG_ROLE (not a role),
- * SDP_ERR_CFG_RECV_CREDIT_MAX (not 2..255), SDP_ERR_CFG_RECV_CREDIT_INITIAL
+ * SDP_ERR_CFG_RECV_CREDIT_MAX (not 3..255), SDP_ERR_CFG_RECV_CREDIT_INITIAL
  * (not 1..recv_credit_max), SDP_ERR_CFG_SEND_CREDIT_TARGET (not 1..255),
  * SDP_ERR_CFG_MAX_SEND_SIZE and SDP_ERR_CFG_MAX_RECEIVE_SIZE (not
  * 128..16 MiB), SDP_ERR_CFG_MAX_FRAGMENTED_SIZE (not 131072..16 MiB),

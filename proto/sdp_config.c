@@ -53,7 +53,7 @@ sdp_config_validate(const struct sdp_config *cfg)
 	} else if (cfg->role != SDP_ROLE_SERVER &&
 	    cfg->role != SDP_ROLE_CLIENT) {
 		rc = SDP_ERR_CFG_ROLE;
-	} else if (cfg->recv_credit_max < 2 ||
+	} else if (cfg->recv_credit_max < 3 ||
 	    cfg->recv_credit_max > SDP_CREDITS_MAX) {
 		rc = SDP_ERR_CFG_RECV_CREDIT_MAX;
 	} else if (cfg->recv_credit_initial < 1 ||

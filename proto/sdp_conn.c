@@ -23,20 +23,29 @@
  *   yet granted. We aim to keep rx_window receives posted: it starts at
  *   recv_credit_initial (what negotiation grants) and doubles, up to
  *   min(peer's CreditsRequested, recv_credit_max), whenever a message
- *   arrives while the peer is down to a quarter of the window: a streaming
- *   peer grows it in a few round trips, a request/response peer never
- *   does, and an idle one (idle timer fired) is cut back to the initial
- *   window. Posted plus held never exceeds recv_credit_max, and while the
- *   upper layer is blocked nothing is posted, so the peer runs dry.
+ *   arrives while the peer is really down to a quarter of the window.
+ *   "Really": our count of its credits includes grants still on the wire,
+ *   so grants whose send has not completed (RC: not yet delivered) are
+ *   subtracted. A streaming peer grows the window in a few round trips, a
+ *   request/response peer does not, and an idle one (idle timer fired) is
+ *   cut back to the initial window as it uses its credits. Posted plus
+ *   held never exceeds recv_credit_max, and while the upper layer is
+ *   blocked nothing is posted, so the peer runs dry.
+ *
+ * - Credit-only messages. Every message uses one of the receiver's
+ *   receives, which the receiver then reposts and grants back; answering
+ *   each credit message with another would ping-pong forever. So a
+ *   message without payload is sent for credits alone only when at least
+ *   two credits (or a quarter window) wait to be granted: one credit
+ *   message never provokes another, and the exchange always settles.
  *
  * - The last-credit rule ([MS-SMBD] 3.1.5.1): our last send credit goes
- *   only with a message that grants credits. That can deadlock two peers
- *   that each hold all of the other's credits, so the engine keeps the
- *   window at 2 or more and sends a credit-only message as soon as the
- *   peer is down to one credit and there is something to grant (otherwise
- *   in batches of a quarter window). When we sit on our last credit with
- *   nothing to grant but must send, one extra receive is posted for the
- *   grant, within recv_credit_max ([MS-SMBD] 3.1.5.9 demands it).
+ *   only with a message that grants credits. A peer stuck on its last
+ *   credit with nothing to grant depends on us, so the window never falls
+ *   below 3: with the peer at one credit, two or more wait to be granted
+ *   here, and the rule above sends them. When we sit on our last credit
+ *   with nothing to grant but must send, one extra receive is posted for
+ *   the grant, within recv_credit_max ([MS-SMBD] 3.1.5.9 demands it).
  *
  * - Keepalive. The idle timer runs from the last received message. When
  *   it fires we send RESPONSE_REQUESTED on the next message we can send
@@ -61,7 +70,9 @@
 /* Ring slots each input reserves: the most one input appends. */
 #define CONN_ACT_RESERVE	4
 /* The receive window never falls below this (see the last-credit rule). */
-#define CONN_WINDOW_MIN		2
+#define CONN_WINDOW_MIN		3
+/* Fewest pending credits worth a message of their own. */
+#define CONN_GRANT_MIN		2
 
 enum conn_ka {
 	CONN_KA_NONE = 0,	/* idle timer running */
@@ -88,6 +99,9 @@ struct conn_pdu {
  * - once established, CONN_WINDOW_MIN <= rx_window <= recv_credit_max.
  * - tx_credits <= SDP_CREDITS_MAX; tx_outstanding <= max_outstanding_sends
  *   (the one negotiate message a connection sends counts too).
+ * - tx_grants holds the CreditsGranted of each outstanding send, oldest
+ *   first (tx_outstanding entries from tx_grants_head); rx_in_flight is
+ *   their sum.
  * - txq_count <= send_queue_max; act_count <= act_cap.
  * - rx_in_pdu implies 0 < rx_remaining < rx_pdu_len <= our
  *   max_fragmented_size.
@@ -111,6 +125,7 @@ struct sdp_conn {
 	unsigned		rx_peer_credits;
 	unsigned		rx_window;
 	unsigned		rx_target;
+	unsigned		rx_in_flight;
 	bool			upper_blocked;
 	bool			rx_in_pdu;
 	uint32_t		rx_pdu_len;
@@ -120,6 +135,8 @@ struct sdp_conn {
 	/* Send side. */
 	unsigned		tx_credits;
 	unsigned		tx_outstanding;
+	uint16_t		*tx_grants;
+	unsigned		tx_grants_head;
 	struct conn_pdu		*txq;
 	unsigned		txq_head;
 	unsigned		txq_count;
@@ -234,9 +251,24 @@ conn_push_post(struct sdp_conn *c, unsigned count, size_t size)
 	conn_act_push(c, &a);
 }
 
+/* Every send: remember what it granted until it completes. */
+static void
+conn_sent(struct sdp_conn *c, unsigned grant, size_t bytes)
+{
+	unsigned max = c->cfg.max_outstanding_sends;
+
+	c->tx_grants[(c->tx_grants_head + c->tx_outstanding) % max] =
+	    (uint16_t)grant;
+	c->tx_outstanding++;
+	c->rx_in_flight += grant;
+	c->st.msgs_sent++;
+	c->st.bytes_sent += bytes;
+}
+
 /* A negotiate message: header only, counted like any other send. */
 static void
-conn_push_neg_send(struct sdp_conn *c, const uint8_t *hdr, int len)
+conn_push_neg_send(struct sdp_conn *c, const uint8_t *hdr, int len,
+    unsigned grant)
 {
 	struct sdp_action a;
 
@@ -244,9 +276,7 @@ conn_push_neg_send(struct sdp_conn *c, const uint8_t *hdr, int len)
 	a.type = SDP_ACT_SEND;
 	memcpy(a.u.send.hdr, hdr, (size_t)len);
 	a.u.send.hdr_len = (size_t)len;
-	c->tx_outstanding++;
-	c->st.msgs_sent++;
-	c->st.bytes_sent += (uint64_t)len;
+	conn_sent(c, grant, (size_t)len);
 	conn_act_push(c, &a);
 }
 
@@ -311,15 +341,23 @@ sdp_conn_new(const struct sdp_config *cfg, const struct sdp_mem *mem,
 		rc = SDP_ERR_NOMEM;
 		goto out_free_conn;
 	}
+	c->tx_grants = m.malloc((size_t)cfg->max_outstanding_sends *
+	    sizeof(*c->tx_grants), m.ud);
+	if (c->tx_grants == NULL) {
+		rc = SDP_ERR_NOMEM;
+		goto out_free_txq;
+	}
 	c->act = m.malloc(CONN_ACT_INITIAL * sizeof(*c->act), m.ud);
 	if (c->act == NULL) {
 		rc = SDP_ERR_NOMEM;
-		goto out_free_txq;
+		goto out_free_grants;
 	}
 	c->act_cap = CONN_ACT_INITIAL;
 	*out = c;
 	goto out;
 
+out_free_grants:
+	m.free(c->tx_grants, m.ud);
 out_free_txq:
 	m.free(c->txq, m.ud);
 out_free_conn:
@@ -335,6 +373,7 @@ sdp_conn_free(struct sdp_conn *c)
 		return;
 	}
 	c->mem.free(c->act, c->mem.ud);
+	c->mem.free(c->tx_grants, c->mem.ud);
 	c->mem.free(c->txq, c->mem.ud);
 	c->mem.free(c, c->mem.ud);
 }
@@ -397,7 +436,7 @@ sdp_start(struct sdp_conn *c, uint64_t now)
 		    cfg->max_fragmented_size;
 		c->wire_max_receive_size = req.max_receive_size;
 		n = sdp_neg_req_encode(&req, buf, sizeof(buf));
-		conn_push_neg_send(c, buf, n);
+		conn_push_neg_send(c, buf, n, 0);
 	}
 out:
 	return rc;
@@ -441,7 +480,7 @@ conn_neg_refuse(struct sdp_conn *c)
 	resp.max_version = SDP_VERSION_1;
 	resp.status = SDP_STATUS_NOT_SUPPORTED;
 	n = sdp_neg_resp_encode(&resp, buf, sizeof(buf));
-	conn_push_neg_send(c, buf, n);
+	conn_push_neg_send(c, buf, n, 0);
 	/* The graceful disconnect follows the send's completion. */
 	c->state = SDP_STATE_CLOSING;
 	return 0;
@@ -511,7 +550,7 @@ conn_recv_neg_req(struct sdp_conn *c, const uint8_t *msg, size_t len)
 	resp.max_receive_size = p->max_receive_size;
 	resp.max_fragmented_size = p->max_fragmented_size;
 	n = sdp_neg_resp_encode(&resp, buf, sizeof(buf));
-	conn_push_neg_send(c, buf, n);
+	conn_push_neg_send(c, buf, n, grant);
 	conn_established(c);
 out:
 	return rc;
@@ -591,16 +630,18 @@ conn_recv_data(struct sdp_conn *c, const uint8_t *msg, size_t len)
 {
 	struct sdp_data_hdr h;
 	struct sdp_action a;
-	unsigned target;
+	unsigned target, have;
 	uint32_t pdu_len, pdu_off;
 	int rc;
 
-	if (len > c->params.max_receive_size) {
-		rc = SDP_ERR_RX_TOO_LONG;
-		goto out;
-	}
+	/* It used a receive and a credit, whatever it turns out to be. */
 	if (c->rx_peer_credits == 0) {
 		rc = SDP_ERR_RX_NO_CREDIT;
+		goto out;
+	}
+	c->rx_peer_credits--;
+	if (len > c->params.max_receive_size) {
+		rc = SDP_ERR_RX_TOO_LONG;
 		goto out;
 	}
 	rc = sdp_data_hdr_decode(msg, len, &h);
@@ -629,15 +670,16 @@ conn_recv_data(struct sdp_conn *c, const uint8_t *msg, size_t len)
 	}
 
 	/* Valid: account for it. */
-	c->rx_peer_credits--;
 	c->tx_credits += h.credits_granted;
 	c->st.credits_received_total += h.credits_granted;
 	target = conn_min(h.credits_requested, c->cfg.recv_credit_max);
 	c->rx_target = conn_max(target, CONN_WINDOW_MIN);
+	/* What the peer really holds: our grants on the wire do not count. */
+	have = c->rx_peer_credits > c->rx_in_flight ?
+	    c->rx_peer_credits - c->rx_in_flight : 0;
 	if (c->rx_window > c->rx_target) {
 		c->rx_window = c->rx_target;
-	} else if (c->rx_peer_credits <= c->rx_window / 4 &&
-	    c->rx_window < c->rx_target) {
+	} else if (have <= c->rx_window / 4 && c->rx_window < c->rx_target) {
 		/* The peer is running dry: give it more room. */
 		c->rx_window = conn_min(c->rx_window * 2, c->rx_target);
 	}
@@ -750,7 +792,12 @@ sdp_on_send_complete(struct sdp_conn *c, unsigned n, uint64_t now)
 		goto out;
 	}
 	conn_set_now(c, now);
-	c->tx_outstanding -= n;
+	while (n-- > 0) {
+		c->rx_in_flight -= c->tx_grants[c->tx_grants_head];
+		c->tx_grants_head = (c->tx_grants_head + 1) %
+		    c->cfg.max_outstanding_sends;
+		c->tx_outstanding--;
+	}
 	if (c->state == SDP_STATE_CLOSING && c->tx_outstanding == 0) {
 		rc = conn_fail(c, SDP_ERR_NEG_VERSION, true);
 	}
@@ -978,10 +1025,9 @@ conn_build_send(struct sdp_conn *c, struct sdp_action *out)
 {
 	const struct sdp_config *cfg = &c->cfg;
 	unsigned pending = conn_pending_grant(c);
-	unsigned batch = conn_max(c->rx_window / 4, 1);
+	unsigned batch = conn_max(c->rx_window / 4, CONN_GRANT_MIN);
 	bool data = c->txq_count > 0;
-	bool grant_due = pending > 0 &&
-	    (c->rx_peer_credits <= 1 || pending >= batch);
+	bool grant_due = pending >= batch;
 	bool ka_ok;
 	struct sdp_data_hdr h;
 	struct conn_pdu *p;
@@ -1041,11 +1087,9 @@ conn_build_send(struct sdp_conn *c, struct sdp_action *out)
 	out->u.send.hdr_len = (size_t)n;
 
 	c->tx_credits--;
-	c->tx_outstanding++;
+	conn_sent(c, pending, (size_t)n + chunk);
 	c->rx_peer_credits += pending;
 	c->st.credits_granted_total += pending;
-	c->st.msgs_sent++;
-	c->st.bytes_sent += (uint64_t)n + chunk;
 	c->tx_reply_due = false;
 	c->tx_stalled = false;
 	if (ka_ok) {
@@ -1176,7 +1220,7 @@ sdp_conn_check(const struct sdp_conn *c)
 {
 	const struct sdp_config *cfg = &c->cfg;
 	bool ok = true;
-	unsigned i;
+	unsigned i, sum;
 
 	ok = ok && c->rx_peer_credits <= c->rx_posted;
 	ok = ok && c->rx_posted + c->rx_held <= cfg->recv_credit_max;
@@ -1184,6 +1228,11 @@ sdp_conn_check(const struct sdp_conn *c)
 	ok = ok && c->tx_outstanding <= cfg->max_outstanding_sends;
 	ok = ok && c->txq_count <= cfg->send_queue_max;
 	ok = ok && c->act_count <= c->act_cap;
+	for (i = 0, sum = 0; i < c->tx_outstanding; i++) {
+		sum += c->tx_grants[(c->tx_grants_head + i) %
+		    cfg->max_outstanding_sends];
+	}
+	ok = ok && sum == c->rx_in_flight;
 	if (c->negotiated) {
 		ok = ok && c->rx_window >= CONN_WINDOW_MIN &&
 		    c->rx_window <= cfg->recv_credit_max;

@@ -34,7 +34,7 @@ static const struct sdp_error_desc sdp_errors[] = {
 
 	{ SDP_ERR_CFG_ROLE, "config_role", "configuration: unknown role" },
 	{ SDP_ERR_CFG_RECV_CREDIT_MAX, "config_recv_credit_max",
-	    "configuration: recv_credit_max must be 2..255" },
+	    "configuration: recv_credit_max must be 3..255" },
 	{ SDP_ERR_CFG_RECV_CREDIT_INITIAL, "config_recv_credit_initial",
 	    "configuration: recv_credit_initial must be 1..recv_credit_max" },
 	{ SDP_ERR_CFG_SEND_CREDIT_TARGET, "config_send_credit_target",
