@@ -317,7 +317,9 @@ int	sdctl_subscribe(struct sdctl *ctl, const enum sdctl_event_kind *kinds,
  * @out: the event.
  *
  * Return: 1 with an event, 0 when none is waiting, -EPIPE when the daemon
- * closed the socket, -EPROTO for a malformed message.
+ * closed the socket, -EPROTO for a malformed message, -ENOBUFS (once, then
+ * the queued events follow) when events were dropped because more than
+ * 1024 arrived during requests: resync with sdctl_list_connections().
  */
 int	sdctl_next_event(struct sdctl *ctl, struct sdctl_event *out);
 
@@ -390,7 +392,8 @@ int	sdctl_hand_off(struct sdctl *ctl, uint64_t id, pid_t to_pid);
  * @id:      the connection.
  *
  * Writes a CLAIM frame on the data channel (the kernel stamps it with your
- * pid, which proves you hold the socket), then sends the Claim request.
+ * pid, which proves you hold the socket), waits (at most 2 s) until the
+ * daemon has read it, then sends the Claim request.
  *
  * Return: 0; -EPERM (the connection was not handed to you), -EACCES (the
  * daemon saw no claim frame from you), -EALREADY (already yours), -ENOENT
@@ -499,9 +502,10 @@ struct sdctl_frame {
  * @out:     the frame; the caller owns out->pdu and out->area_fd.
  *
  * Return: 0; -EPIPE on end of file; -EMSGSIZE; -EPROTO (an unknown or
- * malformed frame); -ENOMEM; other read errors (-EAGAIN on a non-blocking
- * fd with nothing to read: no partial frame is consumed in that case only
- * if nothing was read at all).
+ * malformed frame); -ENOMEM; other read errors. On a non-blocking fd with
+ * nothing to read it returns -EAGAIN and consumes nothing; once a frame's
+ * first byte is read it waits (poll) for the rest. After any error other
+ * than -EAGAIN the stream is out of step: close the channel.
  */
 int	sdctl_chan_read(int fd, size_t max_pdu, struct sdctl_frame *out);
 
@@ -576,7 +580,7 @@ int	sdctl_chan_rdma_read(int fd, uint64_t req_id, uint64_t area_off,
  * @pdu_len:    its length.
  * @invalidate: with @pdu, a token the client asked to be invalidated
  *              (SMB2_CHANNEL_RDMA_V1_INVALIDATE): the PDU goes as SEND
- *              with invalidate; 0 for none.
+ *              with invalidate; 0 for none (and always 0 without @pdu).
  *
  * Return: 0, -EINVAL, or the write error.
  */
@@ -680,7 +684,7 @@ struct sdctl_smb2_rw {
 	struct sdctl_desc	desc[SDCTL_MAX_DESC];
 	unsigned		n_desc;
 	uint64_t		desc_total;	/* sum of descriptor lengths */
-	/* WRITE with no channel: where the data is in the PDU. */
+	/* WRITE with no channel: where the data is, from @pdu itself. */
 	uint32_t		data_offset;
 	uint32_t		data_length;
 };
@@ -695,9 +699,11 @@ struct sdctl_smb2_rw {
  *          are -E2BIG.
  * @out:   written on success.
  *
- * Validates the header, the request StructureSize (49), and the channel
- * info: offset and length inside the command, a whole number of 16-byte
- * descriptors, 1..SDCTL_MAX_DESC of them, none of length 0.
+ * Validates the header (a non-zero NextCommand must be 8-aligned and
+ * inside @len), the request StructureSize (49), and the channel info:
+ * offset and length inside the command and past its fixed fields, a whole
+ * number of 16-byte descriptors, 1..SDCTL_MAX_DESC of them, none of
+ * length 0. Without a channel, a WRITE's data must lie inside the command.
  *
  * Return: 0; -EPROTO (malformed or not READ/WRITE), -E2BIG (descriptor total
  * above @max_rw), -ERANGE (more than SDCTL_MAX_DESC descriptors).
@@ -718,8 +724,11 @@ int	sdctl_smb2_rw_parse(const uint8_t *pdu, size_t len, size_t off,
  * two ports yields one entry). Each has Capability RDMA_CAPABLE (0x2), the
  * interface index and link speed, and a SOCKADDR_STORAGE (IPv4 or IPv6)
  * with the address and port 0; Next chains the entries, 0 on the last.
+ * Wildcard listeners (0.0.0.0, ::) and interface index 0 get no entry
+ * ([MS-SMB2] 3.3.5.15.11).
  *
- * Return: 0, -ENOSPC (@buflen too small), -EINVAL (@n 0 or a bad address).
+ * Return: 0, -ENOSPC (@buflen too small), -EINVAL (@n 0, a bad address,
+ * or no entry left).
  */
 int	sdctl_network_interface_info(const struct sdctl_iface *ifs, size_t n,
 	    uint8_t *buf, size_t buflen, size_t *out_len);
