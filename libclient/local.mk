@@ -28,3 +28,39 @@ $(libclient_libsmbdirect_ctl_la_OBJECTS): proto/smbdirect-ctl.pb-c.h
 pkgconfigdir = $(libdir)/pkgconfig
 pkgconfig_DATA = libclient/smbdirect-ctl.pc
 EXTRA_DIST += libclient/libsmbdirect-ctl.sym libclient/smbdirect-ctl.pc.in
+
+# ---- unit tests: one cmocka program per module ------------------------
+LIBCLIENT_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+LIBCLIENT_TEST_LIBS = libclient/libsmbdirect-ctl.la $(CMOCKA_LIBS)
+LIBCLIENT_TESTS = tests/unit/test_libclient_smb2 \
+	tests/unit/test_libclient_iface tests/unit/test_libclient_chan \
+	tests/unit/test_libclient_pass tests/unit/test_libclient_ctl
+check_PROGRAMS += $(LIBCLIENT_TESTS)
+TESTS += $(LIBCLIENT_TESTS)
+
+tests_unit_test_libclient_smb2_SOURCES = tests/unit/test_libclient_smb2.c
+tests_unit_test_libclient_smb2_CFLAGS = $(LIBCLIENT_TEST_CFLAGS)
+tests_unit_test_libclient_smb2_LDADD = $(LIBCLIENT_TEST_LIBS)
+
+tests_unit_test_libclient_iface_SOURCES = tests/unit/test_libclient_iface.c
+tests_unit_test_libclient_iface_CFLAGS = $(LIBCLIENT_TEST_CFLAGS)
+tests_unit_test_libclient_iface_LDADD = $(LIBCLIENT_TEST_LIBS)
+
+# The frame codec is private to the library: the test links its own copy
+# to decode what the library wrote.
+tests_unit_test_libclient_chan_SOURCES = tests/unit/test_libclient_chan.c
+tests_unit_test_libclient_chan_CFLAGS = $(LIBCLIENT_TEST_CFLAGS)
+tests_unit_test_libclient_chan_LDADD = $(LIBCLIENT_TEST_LIBS) \
+	proto/libsdproto.la
+
+tests_unit_test_libclient_pass_SOURCES = tests/unit/test_libclient_pass.c
+tests_unit_test_libclient_pass_CFLAGS = $(LIBCLIENT_TEST_CFLAGS)
+tests_unit_test_libclient_pass_LDADD = $(LIBCLIENT_TEST_LIBS)
+
+# test_libclient_ctl plays the daemon with the generated protobuf-c code.
+tests_unit_test_libclient_ctl_SOURCES = tests/unit/test_libclient_ctl.c
+tests_unit_test_libclient_ctl_CFLAGS = $(LIBCLIENT_TEST_CFLAGS) \
+	$(PROTOBUF_C_CFLAGS)
+tests_unit_test_libclient_ctl_LDADD = $(LIBCLIENT_TEST_LIBS) \
+	proto/libsdproto.la $(PROTOBUF_C_LIBS)
+$(tests_unit_test_libclient_ctl_OBJECTS): proto/smbdirect-ctl.pb-c.h
