@@ -64,3 +64,15 @@ tests_unit_test_libclient_ctl_CFLAGS = $(LIBCLIENT_TEST_CFLAGS) \
 tests_unit_test_libclient_ctl_LDADD = $(LIBCLIENT_TEST_LIBS) \
 	proto/libsdproto.la $(PROTOBUF_C_LIBS)
 $(tests_unit_test_libclient_ctl_OBJECTS): proto/smbdirect-ctl.pb-c.h
+
+# ---- fuzz targets -----------------------------------------------------
+# libFuzzer targets (LLVMFuzzerTestOneInput), each one source file that
+# links libclient/libsmbdirect-ctl.la; tests/fuzz/ wires them into the
+# --enable-fuzzing build:
+#   fuzz_smb2: sdctl_smb2_client_guid() and sdctl_smb2_rw_parse() on
+#              arbitrary bytes, at every offset the input's compound
+#              chain names;
+#   fuzz_chan: sdctl_chan_read() and sdctl_chan_receive() on arbitrary
+#              bytes fed through socketpairs.
+LIBCLIENT_FUZZ_TARGETS = tests/fuzz/fuzz_smb2.c tests/fuzz/fuzz_chan.c
+EXTRA_DIST += $(LIBCLIENT_FUZZ_TARGETS)
