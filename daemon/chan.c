@@ -643,6 +643,19 @@ chan_on_read(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/*
+ * Read whatever the channel holds now. A Claim request may be handled
+ * before the loop has read the CLAIM frame its sender wrote just before:
+ * the control socket and the channel are separate events.
+ */
+void
+chan_read_now(struct chan *ch)
+{
+	if (ch->fd != -1 && !ch->read_paused && !ch->eof) {
+		chan_on_read(ch->fd, EV_READ, ch);
+	}
+}
+
 static void
 chan_on_accept(evutil_socket_t lfd, short what, void *arg)
 {

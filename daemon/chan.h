@@ -80,6 +80,7 @@ int	chan_deliver(struct chan *, struct rxbuf *, const uint8_t *data,
 int	chan_send_op(struct chan *, uint8_t type, uint8_t *body,
 	    uint32_t len, int fd);
 void	chan_resume_read(struct chan *);
+void	chan_read_now(struct chan *);
 bool	chan_connected(const struct chan *);
 size_t	chan_out_bytes(const struct chan *);
 

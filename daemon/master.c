@@ -224,6 +224,16 @@ master_claim(struct ctl_client *cl, const Smbdirect__Ctl__Request *req,
 		return -EPERM;
 	}
 	if (c->claim_pid != pid) {
+		/* The CLAIM frame may still be unread on the channel. */
+		chan_read_now(&c->chan);
+		c = rconn_find(d, id);
+		if (c == NULL || c->state == RCONN_CLOSING) {
+			rep->message = arena_printf(a, "claim: connection "
+			    "%llu closed", (unsigned long long)id);
+			return -ENOENT;
+		}
+	}
+	if (c->claim_pid != pid) {
 		rep->message = arena_printf(a, "claim: no CLAIM frame from pid "
 		    "%u on connection %llu's data channel; only a process "
 		    "holding the socket can claim it", pid,

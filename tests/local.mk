@@ -12,6 +12,10 @@ tests_peer_sdpeer_SOURCES = tests/peer/sdpeer.c tests/peer/peer.c \
 tests_peer_sdpeer_CFLAGS = $(AM_CFLAGS) $(IBVERBS_CFLAGS) $(RDMACM_CFLAGS)
 tests_peer_sdpeer_LDADD = proto/libsdp.la $(RDMACM_LIBS) $(IBVERBS_LIBS)
 
+check_PROGRAMS += tests/peer/testmaster
+tests_peer_testmaster_SOURCES = tests/peer/testmaster.c
+tests_peer_testmaster_LDADD = libclient/libsmbdirect-ctl.la
+
 # ---- unit tests ------------------------------------------------------
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 UNIT_LIBS = $(CMOCKA_LIBS)
