@@ -1779,6 +1779,70 @@ fm_scenario_server(struct tmem *m, const struct sdp_mem *mem,
 	sdp_conn_free(c);
 }
 
+/* Client: negotiate, receive a burst undrained, then lose the peer. */
+static void
+fm_scenario_client(struct tmem *m, const struct sdp_mem *mem,
+    struct fm_result *res)
+{
+	struct sdp_config cfg = cli_cfg();
+	struct sdp_neg_resp r = good_resp();
+	struct sdp_conn *c = NULL;
+	struct sdp_action a;
+	uint8_t *b;
+	int rc, i;
+
+	cfg.recv_credit_initial = 32;
+	cfg.keepalive_interval_ms = 1000;
+	cfg.keepalive_timeout_ms = 100;
+	memset(res, 0, sizeof(*res));
+	rc = sdp_conn_new(&cfg, mem, &c);
+	if (rc == SDP_ERR_NOMEM) {
+		assert_true(m->failed);
+		rc = sdp_conn_new(&cfg, mem, &c);
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(sdp_start(c, 0), 0);
+	b = newbuf();
+	sdp_neg_resp_encode(&r, b, BUF_SIZE);
+	assert_int_equal(fm_retry_recv(c, m, b, SDP_NEG_RESP_SIZE, 1), 0);
+	assert_int_equal(sdp_send_pdu(c, 1, 100000, 0x99, 1), 0);
+	/* The first data message grants the server its credits. */
+	while (sdp_next_action(c, &a) == 1) {
+		res->sent += a.type == SDP_ACT_SEND;
+	}
+	for (i = 0; i < 12; i++) {
+		b = newbuf();
+		assert_int_equal(fm_retry_recv(c, m, b, mkdata(b, 255, 0, 0,
+		    (uint32_t)(11 - i) * 500, 500), 2), 1);
+	}
+	while (sdp_next_action(c, &a) == 1) {
+		res->delivered += a.type == SDP_ACT_DELIVER;
+		res->sent += a.type == SDP_ACT_SEND;
+	}
+	assert_int_equal(sdp_rx_release(c, 12), 0);
+	rc = sdp_on_send_complete(c, stats(c).sends_outstanding, 3);
+	if (rc == SDP_ERR_NOMEM) {
+		rc = sdp_on_send_complete(c, stats(c).sends_outstanding, 3);
+	}
+	assert_int_equal(rc, 0);
+	while (sdp_next_action(c, &a) == 1) {
+		res->sent += a.type == SDP_ACT_SEND;
+	}
+	for (i = 0; i < 2; i++) {
+		rc = sdp_on_timer(c, i == 0 ? 1002 : 2000);
+		if (rc == SDP_ERR_NOMEM) {
+			rc = sdp_on_timer(c, i == 0 ? 1002 : 2000);
+		}
+		while (sdp_next_action(c, &a) == 1) {
+			res->sent += a.type == SDP_ACT_SEND;
+		}
+	}
+	assert_int_equal(rc, SDP_ERR_KEEPALIVE_TIMEOUT);
+	res->end_state = sdp_get_state(c);
+	assert_int_equal(sdp_conn_check(c), 0);
+	sdp_conn_free(c);
+}
+
 static void
 fm_scenario_pair(struct tmem *m, const struct sdp_mem *mem,
     struct fm_result *res)
@@ -1838,6 +1902,7 @@ static void
 test_failmalloc(void **state)
 {
 	fm_run(fm_scenario_server, "server");
+	fm_run(fm_scenario_client, "client");
 	fm_run(fm_scenario_pair, "pair");
 }
 
