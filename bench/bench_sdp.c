@@ -32,7 +32,7 @@
 struct side {
 	struct sdp_conn	*conn;
 	unsigned	 posted, completions;
-	uint8_t		*rxbuf;		/* one receive buffer, reused */
+	uint8_t		*rxbuf;		/* one receive buffer */
 };
 
 struct wire {

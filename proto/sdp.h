@@ -349,8 +349,8 @@ int	sdp_bd_encode(const struct sdp_bd *bd, unsigned n, uint8_t *buf,
  * ------------------------------------------------------------------- */
 
 enum sdp_role {
-	SDP_ROLE_SERVER = 1,	/* passive: receives the negotiate request */
-	SDP_ROLE_CLIENT = 2,	/* active: sends it (test peer, benchmarks) */
+	SDP_ROLE_SERVER = 1,	/* passive: gets the negotiate request */
+	SDP_ROLE_CLIENT = 2,	/* active: sends it (test peer, bench) */
 };
 
 /* Bits of struct sdp_neg_override.mask: which fields replace our own. */
@@ -436,7 +436,8 @@ struct sdp_config {
  * within 5 s (server) or 120 s (client, [MS-SMBD] 3.1.4.1), 64 queued PDUs
  * and 64 outstanding sends, version range 0x0100..0x0100, no overrides.
  */
-void	sdp_config_init_defaults(struct sdp_config *cfg, enum sdp_role role);
+void	sdp_config_init_defaults(struct sdp_config *cfg,
+	    enum sdp_role role);
 
 /**
  * sdp_config_validate() - check a configuration.
@@ -474,7 +475,7 @@ struct sdp_conn;
 
 enum sdp_state {
 	SDP_STATE_INIT = 0,	/* created, sdp_start() not called */
-	SDP_STATE_NEGOTIATING,	/* negotiate request or response awaited */
+	SDP_STATE_NEGOTIATING,	/* waiting for the negotiate message */
 	SDP_STATE_ESTABLISHED,	/* data flows */
 	SDP_STATE_CLOSING,	/* negotiate failure response in flight */
 	SDP_STATE_DISCONNECTED,	/* DISCONNECT enqueued; inputs refused */
@@ -627,6 +628,13 @@ int	sdp_set_upper_blocked(struct sdp_conn *conn, bool blocked,
  * @conn:   the engine.
  * @now_ms: the current time (early calls are harmless).
  *
+ * Keepalive ([MS-SMBD] 3.1.2.2): after keepalive_interval_ms without any
+ * received message the next message we send carries RESPONSE_REQUESTED,
+ * as soon as credits allow and the peer holds (or is granted with it) a
+ * credit to answer with; some message must then arrive within
+ * keepalive_timeout_ms of sending it. The idle timer also shrinks the
+ * receive window back to recv_credit_initial.
+ *
  * Return: 0, SDP_ERR_STATE, SDP_ERR_NEG_TIMEOUT (negotiation took too
  * long) or SDP_ERR_KEEPALIVE_TIMEOUT (no message within
  * keepalive_timeout_ms of our keepalive request).
@@ -706,7 +714,13 @@ struct sdp_action {
 			bool		 first;
 			bool		 last;
 		} deliver;
-		/* (Re)arm the one timer at @deadline_ms; 0 cancels it. */
+		/*
+		 * (Re)arm the one timer at @deadline_ms, replacing any
+		 * earlier setting; 0 cancels it. When a deadline merely moves
+		 * later (every received message moves the idle deadline) the
+		 * engine lets the armed timer fire early instead: call
+		 * sdp_on_timer() whenever it fires and it arms the next one.
+		 */
 		struct {
 			uint64_t	deadline_ms;
 		} timer;
@@ -714,7 +728,8 @@ struct sdp_action {
 		 * End the connection. @reason is a fatal enum sdp_error.
 		 * @graceful: we are ending it in order (local shutdown, or
 		 * the STATUS_NOT_SUPPORTED response has been sent), not
-		 * aborting on a violation. No actions follow.
+		 * aborting on a violation. No actions follow, not even a
+		 * TIMER cancel: the caller drops its timer itself.
 		 */
 		struct {
 			int		reason;
@@ -727,6 +742,13 @@ struct sdp_action {
  * sdp_next_action() - take the next action.
  * @conn: the engine.
  * @out:  the action, written only when 1 is returned.
+ *
+ * Perform actions in the order they come: the receives a SEND grants are
+ * always asked for (POST_RECV) before that SEND. Sends and credit grants
+ * are computed here, when pulled, within the send credits and
+ * max_outstanding_sends: a message without payload goes out for credits
+ * alone only when two or more (or a quarter of the receive window) wait
+ * to be granted, so two engines never trade credit messages for ever.
  *
  * Return: 1 with an action, 0 when there is none now.
  */
@@ -779,20 +801,25 @@ enum sdp_state	sdp_get_state(const struct sdp_conn *conn);
 
 /* Counters and gauges, for metrics and for tests. */
 struct sdp_stats {
-	/* Gauges. */
-	unsigned	send_credits;		/* credits we may use now */
+	/*
+	 * Gauges. The targets follow [MS-SMBD]'s names:
+	 * Connection.SendCreditTarget is what we request,
+	 * Connection.ReceiveCreditTarget what the peer requests (its latest
+	 * CreditsRequested, within 3..recv_credit_max).
+	 */
+	unsigned	send_credits;		/* ours, usable now */
 	unsigned	send_credit_target;	/* our CreditsRequested */
 	unsigned	recv_credits_posted;	/* receives posted */
 	unsigned	recv_credit_target;	/* peer's CreditsRequested */
-	unsigned	recv_window;		/* receives we aim to post */
+	unsigned	recv_window;		/* receives we aim at */
 	unsigned	recv_held;		/* buffers the caller holds */
-	unsigned	peer_credits;		/* credits the peer holds */
+	unsigned	peer_credits;		/* held by the peer */
 	unsigned	queued_pdus;		/* PDUs not fully sent */
 	unsigned	sends_outstanding;	/* SENDs not completed */
 	/* Counters. */
 	uint64_t	credits_granted_total;	/* granted to the peer */
 	uint64_t	credits_received_total;	/* granted to us */
-	uint64_t	credit_waits;		/* sends stalled on credits */
+	uint64_t	credit_waits;		/* stalls for credits */
 	uint64_t	msgs_sent;
 	uint64_t	bytes_sent;		/* headers and payload */
 	uint64_t	msgs_received;
@@ -801,7 +828,7 @@ struct sdp_stats {
 	uint64_t	pdus_received;
 	uint64_t	credit_msgs_sent;	/* messages without payload */
 	uint64_t	keepalives_sent;	/* RESPONSE_REQUESTED sent */
-	uint64_t	keepalives_received;	/* RESPONSE_REQUESTED seen */
+	uint64_t	keepalives_received;	/* requests seen */
 };
 
 /**

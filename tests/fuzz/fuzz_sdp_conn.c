@@ -126,7 +126,8 @@ drain(struct harness *h)
 			check(a.u.deliver.len > 0);
 			check(a.u.deliver.pdu_off + a.u.deliver.len <=
 			    a.u.deliver.pdu_len);
-			check(a.u.deliver.pdu_len <= h->cfg.max_fragmented_size);
+			check(a.u.deliver.pdu_len <=
+			    h->cfg.max_fragmented_size);
 			break;
 		case SDP_ACT_TIMER:
 			break;

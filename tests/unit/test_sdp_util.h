@@ -20,7 +20,7 @@
 #include "sdp.h"
 
 struct tmem {
-	long	fail_at;	/* fail the allocation with this number; 0: none */
+	long	fail_at;	/* fail this allocation (1-based); 0: none */
 	long	count;		/* allocations attempted */
 	long	live;		/* blocks not freed */
 	bool	failed;		/* the failure was injected */
