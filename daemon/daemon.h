@@ -75,6 +75,7 @@ struct listener {
 	struct sockaddr_storage	 addr;
 	enum transport		 transport;
 	char			 device[IBV_SYSFS_NAME_MAX];
+	struct dev		*dev;		/* held open, or NULL */
 	char			 text[80];	/* "10.0.0.1:5445" */
 	unsigned		 if_index;
 	uint64_t		 link_speed_bps;

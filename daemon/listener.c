@@ -125,6 +125,18 @@ listener_add(struct daemon *d, const char *host, const char *port,
 		snprintf(l->device, sizeof(l->device), "%s",
 		    ibv_get_device_name(l->id->verbs->device));
 		l->transport = dev_transport(l->id->verbs, l->id->port_num);
+		/*
+		 * Open the device now, not on the first connection: its PD
+		 * and completion channel are per device anyway, and a daemon
+		 * whose resources do not change under the first client is
+		 * easier to watch (fds, `rdma resource`).
+		 */
+		l->dev = dev_get(d, l->id->verbs);
+		if (l->dev == NULL) {
+			log_warnx("listen %s:%s: cannot open device %s", host,
+			    port, l->device);
+			goto out_destroy_id;
+		}
 	}
 	/* The interface, for FSCTL_QUERY_NETWORK_INTERFACE_INFO. */
 	if (ifname == NULL && (pct = strchr(hostbuf, '%')) != NULL) {
@@ -347,6 +359,9 @@ listener_close_all(struct daemon *d)
 	while ((l = TAILQ_FIRST(&d->listeners)) != NULL) {
 		TAILQ_REMOVE(&d->listeners, l, entry);
 		rdma_destroy_id(l->id);
+		if (l->dev != NULL) {
+			dev_put(l->dev);
+		}
 		free(l);
 	}
 }

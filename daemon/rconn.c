@@ -600,13 +600,15 @@ rconn_run(struct rconn *c)
 				    "data channel queue full");
 				break;
 			}
-			c->cur_rx_held = true;
 			c->rx_held++;
 			if (a.u.deliver.last) {
 				c->pdus_in++;
 				c->d->metrics.pdus_in++;
 			}
-			if (c->state == RCONN_NEGOTIATING && a.u.deliver.last) {
+			/* ESTABLISHED may still be queued behind the data. */
+			if ((c->state == RCONN_ACCEPTING ||
+			    c->state == RCONN_NEGOTIATING) &&
+			    a.u.deliver.last) {
 				rconn_first_pdu(c);
 			}
 			break;
@@ -637,8 +639,7 @@ rconn_run(struct rconn *c)
 			break;
 		case SDP_ACT_DISCONNECT:
 			if (a.u.disconnect.reason < 0) {
-				if (c->state == RCONN_NEGOTIATING &&
-				    !sdp_is_negotiated(c->sdp)) {
+				if (!sdp_is_negotiated(c->sdp)) {
 					metrics_count(&c->d->metrics,
 					    MF_NEGOTIATE_FAIL,
 					    sdp_error_name(
@@ -718,12 +719,15 @@ rconn_wc(struct rconn *c, const struct ibv_wc *wc)
 		c->d->metrics.bytes_in += wc->byte_len;
 		c->t_last_io = now_ms();
 		c->cur_rx = rx;
-		c->cur_rx_held = false;
-		sdp_on_recv(c->sdp, rx->data, wc->byte_len, now_ms());
-		rconn_run(c);
-		if (!c->cur_rx_held) {
+		/*
+		 * 1: a DELIVER points into it, so the data channel holds it.
+		 * Otherwise the engine counts it free at once, and may ask for
+		 * it back in the actions below: free it first.
+		 */
+		if (sdp_on_recv(c->sdp, rx->data, wc->byte_len, now_ms()) != 1) {
 			SLIST_INSERT_HEAD(&c->rx_free, rx, free_entry);
 		}
+		rconn_run(c);
 		c->cur_rx = NULL;
 		return;
 	}

@@ -100,7 +100,6 @@ struct rconn {
 	uint64_t		 t_last_io;
 	unsigned		 ird, ord;	/* accepted RDMA read depths */
 	struct rxbuf		*cur_rx;	/* the receive being fed in */
-	bool			 cur_rx_held;	/* it got a DELIVER */
 	uint32_t		 owner_pid;
 	uint32_t		 handoff_pid;	/* pending HandOff target */
 	uint32_t		 claim_pid;	/* who sent a CLAIM frame */

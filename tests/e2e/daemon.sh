@@ -26,24 +26,25 @@ say "baseline: fds=$base_fds qp=$base_qp mr=$base_mr cm_id=$base_cm"
 
 # user action: a client negotiates with non-default sizes.
 negotiated_as_configured() {
-	local addr=$1 out
+	local addr=$1 out ev
 	out=$("$SDPEER" --max-send 4096 --max-recv 3000 --max-frag 1M \
-		--credits 100 --echo 1 "$addr") || { say "$out"; return 1; }
-	say "       $out"
+		--credits 100 --echo 1 "$addr") || { say "       $out"; return 1; }
 	# The server receives at most min(its 4096, our 4096 preferred send);
 	# it sends at most min(its 2000, our 3000 receive).
-	eq "$(jq -r .negotiated.max_send_size <<<"$out")" 4096 &&
-	eq "$(jq -r .negotiated.max_receive_size <<<"$out")" 2000 &&
-	eq "$(jq -r .negotiated.peer_max_fragmented_size <<<"$out")" 1048576 &&
-	eq "$(jq -r .negotiated.max_read_write_size <<<"$out")" 2097152 &&
-	eq "$(jq -r .negotiated.credits_requested <<<"$out")" 255 &&
+	eq "$(jq -r .negotiated.max_send_size <<<"$out")" 4096 || return 1
+	eq "$(jq -r .negotiated.max_receive_size <<<"$out")" 2000 || return 1
+	eq "$(jq -r .negotiated.peer_max_fragmented_size <<<"$out")" 1048576 ||
+		return 1
+	eq "$(jq -r .negotiated.max_read_write_size <<<"$out")" 2097152 ||
+		return 1
+	eq "$(jq -r .negotiated.credits_requested <<<"$out")" 255 || return 1
 	# The master saw the same from its side.
-	local ev
 	ev=$(grep new_connection "$MASTER_OUT" | tail -n 1)
-	eq "$(jq -r .max_receive_size <<<"$ev")" 4096 &&
-	eq "$(jq -r .max_send_size <<<"$ev")" 2000 &&
-	eq "$(jq -r .peer_max_fragmented_size <<<"$ev")" 1048576 &&
-	eq "$(jq -r .ird <<<"$ev")" 8
+	eq "$(jq -r .max_receive_size <<<"$ev")" 4096 || return 1
+	eq "$(jq -r .max_send_size <<<"$ev")" 2000 || return 1
+	eq "$(jq -r .peer_max_fragmented_size <<<"$ev")" 1048576 || return 1
+	eq "$(jq -r .max_read_write_size <<<"$ev")" 2097152 || return 1
+	eq "$(jq -r .ird <<<"$ev")" 8 || return 1
 }
 
 SIZES=1,2,3,7,8,23,24,25,63,64,100,1339,1340,1341,1363,1364,1365,1999
@@ -88,8 +89,12 @@ misbehaviour() {
 		{ say "       $out"; return 1; }
 	wait_until 10 conns_active 0 || { say "       connection remains"; return 1; }
 	after=$(metric "$family" "reason=\"$reason\"")
-	[ "$after" -eq $((before + 1)) ] ||
-		{ say "       $family{reason=$reason}: $before -> $after"; say "       $out"; return 1; }
+	if [ "$after" -ne $((before + 1)) ]; then
+		say "       $family{reason=$reason}: $before -> $after"
+		say "       sdpeer: $out"
+		say "       daemon: $(grep 'closing (' "$SD_LOG" | tail -n 1)"
+		return 1
+	fi
 	"$SDPEER" --echo 100,70000 "$addr" >/dev/null
 }
 

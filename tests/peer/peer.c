@@ -32,6 +32,8 @@ peer_init(struct peer *p)
 	memset(p, 0, sizeof(*p));
 	sdp_config_init_defaults(&p->cfg, SDP_ROLE_CLIENT);
 	p->cfg.max_fragmented_size = 2u << 20;
+	/* Accept whatever MaxReadWriteSize the server offers. */
+	p->cfg.max_read_write_size = 8u << 20;
 	p->ird = 16;
 	p->ord = 16;
 	p->timeout_ms = 30000;
@@ -237,14 +239,16 @@ handle_wc(struct peer *p, const struct ibv_wc *wc)
 
 		rc = sdp_on_recv(p->sdp, p->rx_mem + (size_t)idx * p->rx_size,
 		    wc->byte_len, peer_now());
-		run_actions(p);
 		if (rc == 1) {
+			/* Held: DELIVER copies out of it before it is freed. */
+			run_actions(p);
 			if (p->no_release) {
 				p->held++;
 				return;
 			}
 			sdp_rx_release(p->sdp, 1);
 		}
+		/* The engine counts it free now: so must we, before it asks. */
 		p->rx_free[p->n_rx_free++] = idx;
 		run_actions(p);
 		return;

@@ -593,6 +593,36 @@ out:
 	return rc == 0 ? 0 : 1;
 }
 
+/*
+ * [MS-SMBD] 2.1: iWARP listens on 5445, IB and RoCE on 445. Runs in the
+ * process that will connect: librdmacm's device state must not be
+ * opened before a fork.
+ */
+static const char *
+default_port(const char *addr)
+{
+	struct rdma_addrinfo hints, *ai = NULL;
+	struct rdma_cm_id *probe = NULL;
+	const char *port = "445";
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_port_space = RDMA_PS_TCP;
+	if (rdma_getaddrinfo(addr, NULL, &hints, &ai) == 0 &&
+	    rdma_create_id(NULL, &probe, NULL, RDMA_PS_TCP) == 0) {
+		if (rdma_resolve_addr(probe, NULL, ai->ai_dst_addr, 2000) == 0 &&
+		    probe->verbs != NULL &&
+		    probe->verbs->device->transport_type ==
+		    IBV_TRANSPORT_IWARP) {
+			port = "5445";
+		}
+		rdma_destroy_id(probe);
+	}
+	if (ai != NULL) {
+		rdma_freeaddrinfo(ai);
+	}
+	return port;
+}
+
 static int
 one_connection(const struct opts *o, unsigned idx)
 {
@@ -601,7 +631,8 @@ one_connection(const struct opts *o, unsigned idx)
 	bool start = o->mb != MB_NEG_TIMEOUT;
 	int rc;
 
-	rc = peer_connect(&p, o->addr, o->port, start);
+	rc = peer_connect(&p, o->addr, o->port != NULL ? o->port :
+	    default_port(o->addr), start);
 	if (o->expect_reject) {
 		if (rc != 0 && p.rejected) {
 			print_result(idx, &p, "ok", "refused as expected");
@@ -741,7 +772,7 @@ main(int argc, char **argv)
 			break;
 		case 2:
 			c->recv_credit_max = (uint16_t)num_arg("--recv-credits",
-			    optarg, 2, 255);
+			    optarg, 3, 255);
 			if (c->recv_credit_initial > c->recv_credit_max) {
 				c->recv_credit_initial = c->recv_credit_max;
 			}
@@ -898,29 +929,6 @@ main(int argc, char **argv)
 		    sdp_strerror(sdp_config_validate(c)));
 		return 2;
 	}
-	if (o.port == NULL) {
-		/* [MS-SMBD] 2.1: iWARP listens on 5445, IB and RoCE on 445. */
-		struct rdma_addrinfo hints, *ai = NULL;
-		struct rdma_cm_id *probe = NULL;
-
-		o.port = "445";
-		memset(&hints, 0, sizeof(hints));
-		hints.ai_port_space = RDMA_PS_TCP;
-		if (rdma_getaddrinfo(o.addr, NULL, &hints, &ai) == 0 &&
-		    rdma_create_id(NULL, &probe, NULL, RDMA_PS_TCP) == 0) {
-			if (rdma_resolve_addr(probe, NULL, ai->ai_dst_addr,
-			    2000) == 0 && probe->verbs != NULL &&
-			    probe->verbs->device->transport_type ==
-			    IBV_TRANSPORT_IWARP) {
-				o.port = "5445";
-			}
-			rdma_destroy_id(probe);
-		}
-		if (ai != NULL) {
-			rdma_freeaddrinfo(ai);
-		}
-	}
-
 	if (o.parallel == 1) {
 		return one_connection(&o, 0);
 	}
