@@ -526,6 +526,9 @@ cmd_credits(struct ctx *x)
 		    k->receive_target, cs[i].params.receive_credit_max,
 		    k->receive_held, k->granted_total, k->credit_waits);
 	}
+	if (n == 0) {
+		printf("(no connections)\n");
+	}
 	free(cs);
 	return EXIT_OK;
 }
@@ -815,7 +818,7 @@ usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: %s [-s SOCKET] [--json] COMMAND [ARGS]\n\n",
+	fprintf(f, "usage: %s [-s SOCKET] [-j | --json] COMMAND [ARGS]\n\n",
 	    progname);
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		char left[48];

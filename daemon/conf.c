@@ -557,6 +557,13 @@ conf_check(const struct conf *cfg, char *err, size_t errlen)
 		    cfg->max_connections_per_peer, cfg->max_connections);
 		return -1;
 	}
+	/* runtime_dir/conn/<id>-<16 hex>.sock must fit in sun_path (108). */
+	if (strlen(cfg->runtime_dir) > 60) {
+		snprintf(err, errlen, "%s: runtime_dir is longer than 60 bytes: "
+		    "its data-channel socket paths would not fit a UNIX "
+		    "socket address", p);
+		return -1;
+	}
 	if (cfg->keepalive_timeout_ms >= cfg->keepalive_interval_ms) {
 		snprintf(err, errlen, "%s: keepalive_timeout (%ums) must be "
 		    "shorter than keepalive_interval (%ums)", p,

@@ -374,8 +374,13 @@ main(int argc, char **argv)
 	    path != NULL) != 0) {
 		return 1;
 	}
-	openlog("smbdirect-gw", LOG_PID | (debug || fg ? LOG_PERROR : 0),
+	/*
+	 * -d copies the log to stderr and includes debug lines; -f alone
+	 * logs to syslog only, which journald already collects.
+	 */
+	openlog("smbdirect-gw", LOG_PID | (debug ? LOG_PERROR : 0),
 	    LOG_DAEMON);
+	setlogmask(debug ? LOG_UPTO(LOG_DEBUG) : LOG_UPTO(LOG_INFO));
 	if (!fg && daemon(0, 0) != 0) {
 		perror("smbdirect-gw: daemon");
 		return 1;

@@ -43,9 +43,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -1041,6 +1043,32 @@ down_thread_main(void *arg)
 
 /* ------------------------------------------------------------------ */
 
+/* connect() that gives up after @ms instead of the kernel's TCP timeout. */
+static int
+connect_timeout(int fd, const struct sockaddr *sa, socklen_t len, unsigned ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	int fl = fcntl(fd, F_GETFL), err = 0;
+	socklen_t el = sizeof(err);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+		return -errno;
+	}
+	if (connect(fd, sa, len) != 0) {
+		if (errno != EINPROGRESS) {
+			return -errno;
+		}
+		if (poll(&pfd, 1, (int)ms) != 1) {
+			return -ETIMEDOUT;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 ||
+		    err != 0) {
+			return -(err != 0 ? err : errno);
+		}
+	}
+	return fcntl(fd, F_SETFL, fl) == 0 ? 0 : -errno;
+}
+
 static int
 backend_connect(const struct relay_conf *cf)
 {
@@ -1058,7 +1086,8 @@ backend_connect(const struct relay_conf *cf)
 		if (fd < 0) {
 			continue;
 		}
-		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+		if (connect_timeout(fd, a->ai_addr, a->ai_addrlen,
+		    cf->connect_timeout_ms) == 0) {
 			break;
 		}
 		close(fd);

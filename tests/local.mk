@@ -31,15 +31,22 @@ tests_unit_test_conf_SOURCES = tests/unit/test_conf.c daemon/conf.c
 tests_unit_test_conf_CFLAGS = $(UNIT_CFLAGS) $(INIH_CFLAGS)
 tests_unit_test_conf_LDADD = $(UNIT_LIBS) $(INIH_LIBS)
 TESTS += tests/unit/test_conf
-AM_TESTS_ENVIRONMENT = srcdir=$(abs_srcdir); export srcdir;
+AM_TESTS_ENVIRONMENT = srcdir=$(abs_srcdir); export srcdir; \
+	abs_top_builddir=$(abs_top_builddir); export abs_top_builddir; \
+	CC="$(CC)"; export CC; SD_LDFLAGS="$(SD_LDFLAGS)"; export SD_LDFLAGS;
+
+# make install, then a program built with pkg-config against the result.
+TESTS += tests/unit/test_install.sh
+dist_noinst_SCRIPTS += tests/unit/test_install.sh
 
 # ---- the test bed ----------------------------------------------------
 dist_noinst_SCRIPTS += tests/vm/testbed.sh tests/vm/guest.sh tests/vm/init \
-	tests/e2e/smoke.sh tests/e2e/daemon.sh tests/e2e/wire.sh
+	tests/e2e/smoke.sh tests/e2e/daemon.sh tests/e2e/wire.sh \
+	tests/e2e/handoff.sh
 
 # The scenarios the test bed runs, in order, in one boot. `make check
 # E2E_SCENARIOS="smoke"` runs a subset.
-E2E_SCENARIOS = smoke
+E2E_SCENARIOS = smoke daemon wire handoff
 EXTRA_DIST += tests/e2e/run-all.sh tests/e2e/demo.sh tests/e2e/lib.sh
 
 check-programs: $(check_PROGRAMS)

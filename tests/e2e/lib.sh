@@ -152,12 +152,16 @@ rdma_count() {
 		jq "[.[] | select(.pid == $SD_PID)] | length"
 }
 
-# wait_until SECONDS COMMAND...: poll COMMAND until it succeeds.
+# wait_until SECONDS COMMAND...: poll COMMAND until it succeeds; give up
+# at once when it returns 2 (it knows it never will).
 wait_until() {
-	local t=$1 i
+	local t=$1 i rc
 	shift
 	for i in $(seq $((t * 10))); do
-		"$@" && return 0
+		"$@"
+		rc=$?
+		[ $rc -eq 0 ] && return 0
+		[ $rc -eq 2 ] && return 1
 		sleep 0.1
 	done
 	return 1

@@ -207,6 +207,11 @@ test_cross_field_checks(void **state)
 	err = load("[global]\nmax_connections = 10\n"
 	    "max_connections_per_peer = 11\n", &cfg);
 	assert_non_null(err);
+	err = load("[global]\nruntime_dir = /run/"
+	    "a-directory-name-that-is-much-too-long-for-socket-paths-xyz\n",
+	    &cfg);
+	assert_non_null(err);
+	assert_non_null(strstr(err, "runtime_dir"));
 }
 
 static void

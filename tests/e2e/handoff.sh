@@ -1,0 +1,166 @@
+#!/bin/bash
+# libclient and the hand-off, in the test bed, over Soft-RoCE and
+# soft-iWARP: mini-smbd starts the daemon (--control-fd), c2 finds the
+# owner c1 by ClientGuid and hands it the data channel, and c1 serves SMB2
+# READ and WRITE through the area with RDMA_V1 and RDMA_V1_INVALIDATE.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+MINISMBD=$B/examples/mini-smbd
+GUID=$(printf 'sdpeer-guid-0001' | od -An -tx1 | tr -d ' \n')
+conf=$TB_OUT/handoff.conf
+write_conf "$conf" \
+	"smbdirect.max_read_write_size = 1M" \
+	"channel.area_size = 8M"
+MS_OUT=$TB_OUT/mini-smbd.jsonl
+
+start_mini() {
+	"$MINISMBD" --daemon "$SMBDIRECTD" --config "$conf" \
+		--control-socket "$SD_RUN/control" --guid "$GUID" \
+		--file-size 83886080 -v >>"$MS_OUT" 2>>"$TB_OUT/mini-smbd.err" &
+	MS_PID=$!
+	wait_until 30 ms_registered || return 1
+	SD_PID=$(grep '"event":"registered"' "$MS_OUT" | tail -n 1 | jq .daemon)
+	[ -n "$SD_PID" ] && [ "$SD_PID" -gt 0 ]
+}
+
+ms_registered() {
+	grep -q '"event":"registered"' "$MS_OUT" && return 0
+	kill -0 "$MS_PID" 2>/dev/null || return 2
+	return 1
+}
+
+# more_than PATTERN N: mini-smbd printed PATTERN more than N times.
+more_than() {
+	[ "$(grep -c "$1" "$MS_OUT")" -gt "$2" ]
+}
+
+c1_pid() {
+	grep -E '"event":"(c1_started)"' "$MS_OUT" | tail -n 1 | jq .pid
+}
+
+start_mini || { say "mini-smbd did not start"; cat "$TB_OUT/mini-smbd.err"; exit 1; }
+base_fds=$(daemon_fds)
+base_qp=$(rdma_count qp)
+base_mr=$(rdma_count mr)
+say "baseline: daemon pid $SD_PID fds=$base_fds qp=$base_qp mr=$base_mr"
+
+# user action: a client writes 64 MiB over RDMA channels and reads it back.
+big_transfer() {
+	local addr=$1 ch=$2 t=$3 out id
+	out=$("$SDPEER" --smb2 --query-interfaces --write-read 64M \
+		--io-size 1M --channel "$ch" "$addr") ||
+		{ say "       $out"; return 1; }
+	say "       $(grep smb2 <<<"$out")"
+	grep smb2 <<<"$out" >"$TB_OUT/transfer-$t-$ch.json"
+	eq "$(grep smb2 <<<"$out" | jq .smb2.written)" 67108864 || return 1
+	eq "$(grep smb2 <<<"$out" | jq .smb2.rdma_bytes)" 134217728 || return 1
+	eq "$(grep smb2 <<<"$out" | jq .smb2.rdma_interfaces)" 2 || return 1
+	if [ "$ch" = rdma-inv ]; then
+		# Every response came with SEND with Invalidate of its token.
+		eq "$(grep smb2 <<<"$out" | jq .smb2.invalidated)" 128 || return 1
+	fi
+	# c1, not c2, owned it: the hand-off happened.
+	id=$(grep '"event":"claimed"' "$MS_OUT" | tail -n 1 | jq .id)
+	grep -q "\"event\":\"handoff\",\"id\":$id," "$MS_OUT" ||
+		{ say "       no handoff event for connection $id"; return 1; }
+	eq "$(grep '"event":"claimed"' "$MS_OUT" | tail -n 1 | jq .pid)" \
+		"$(c1_pid)"
+}
+
+# user action: inline and RDMA I/O mixed on one connection.
+mixed_io() {
+	local out
+	out=$("$SDPEER" --smb2 --write-read 9M --io-size 300K --channel mixed \
+		"$1") || { say "       $out"; return 1; }
+	eq "$(grep smb2 <<<"$out" | jq .smb2.written)" 9437184
+}
+
+# user action: the owner smbd is killed in the middle of a transfer.
+c1_killed() {
+	local addr=$1 p c1 before_closed before_claimed
+	before_closed=$(grep -c '"event":"closed"' "$MS_OUT")
+	before_claimed=$(grep -c '"event":"claimed"' "$MS_OUT")
+	"$SDPEER" --smb2 --write-read 64M --io-size 1M --channel rdma "$addr" \
+		>"$TB_OUT/killed.jsonl" 2>&1 &
+	p=$!
+	wait_until 30 more_than '"event":"claimed"' "$before_claimed" ||
+		{ say "       c1 never claimed the connection"; return 1; }
+	sleep 2
+	c1=$(c1_pid)
+	kill -KILL "$c1"
+	if wait $p; then
+		say "       the client finished although its owner was killed"
+		return 1
+	fi
+	grep -q '"disconnected":true' "$TB_OUT/killed.jsonl" ||
+		{ say "       $(cat "$TB_OUT/killed.jsonl")"; return 1; }
+	# The daemon closed it and freed its MRs and area.
+	wait_until 10 conns_active 0 || { say "       connection remains"; return 1; }
+	[ "$(grep -c '"event":"closed"' "$MS_OUT")" -gt "$before_closed" ] ||
+		{ say "       no ConnectionClosed"; return 1; }
+	eq "$(rdma_count mr)" "$base_mr" || return 1
+	eq "$(metric smbdirect_area_bytes)" 0 || return 1
+	# mini-smbd starts a new c1; the next client is served.
+	wait_until 10 [ "$(c1_pid)" != "$c1" ] || return 1
+	"$SDPEER" --smb2 --write-read 2M --channel rdma-inv "$addr" >/dev/null
+}
+
+# user action: a client sends broken buffer descriptors.
+bad_descriptors() {
+	local addr=$1 kind=$2 out
+	out=$("$SDPEER" --smb2 --bad-desc "$kind" --wait 20000 "$addr") ||
+		{ say "       $out"; return 1; }
+	wait_until 10 conns_active 0 || { say "       connection remains"; return 1; }
+	"$SDPEER" --smb2 --write-read 1M --channel rdma "$addr" >/dev/null
+}
+
+for t in rxe siw; do
+	if [ $t = rxe ]; then addr=$TB_RXE_ADDR; else addr=$TB_SIW_ADDR; fi
+	say "== $t ($addr)"
+	check "$t: 64 MiB written and read back over RDMA_V1_INVALIDATE" big_transfer "$addr" rdma-inv $t
+	check "$t: 64 MiB written and read back over RDMA_V1" big_transfer "$addr" rdma $t
+	check "$t: mixed inline and RDMA I/O" mixed_io "$addr"
+	check "$t: c1 killed mid-transfer" c1_killed "$addr"
+	for k in beyond token total count; do
+		check "$t: bad descriptors ($k) end that connection" bad_descriptors "$addr" $k
+	done
+done
+
+wait_until 10 conns_active 0
+check "RDMA payload bytes copied by the daemon: 0" \
+	eq "$(metric smbdirect_payload_copied_bytes_total)" 0
+check "RDMA READ and WRITE payload moved" \
+	[ "$(metric smbdirect_rdma_read_bytes_total)" -ge $((4 * 64 << 20)) ]
+check "open fds back to baseline" eq "$(daemon_fds)" "$base_fds"
+check "QPs back to baseline" eq "$(rdma_count qp)" "$base_qp"
+check "MRs back to baseline" eq "$(rdma_count mr)" "$base_mr"
+
+# The reference: raw verbs, 1 MiB messages, on the same links in this run.
+perf() {
+	local tool=$1 dev=$2 addr=$3 port=$4 out
+	$tool -d "$dev" -R -s 1048576 -n 64 -p "$port" -F >/dev/null 2>&1 &
+	local srv=$!
+	sleep 1
+	out=$($tool -d "$dev" -R -s 1048576 -n 64 -p "$port" -F "$addr" 2>&1)
+	wait $srv
+	awk '/^ *1048576/ { print $4 }' <<<"$out"
+}
+for t in rxe siw; do
+	if [ $t = rxe ]; then addr=$TB_RXE_ADDR dev=$TB_RXE_DEV; else
+		addr=$TB_SIW_ADDR dev=$TB_SIW_DEV; fi
+	w=$(perf ib_write_bw "$dev" "$addr" 18515)
+	r=$(perf ib_read_bw "$dev" "$addr" 18516)
+	for ch in rdma rdma-inv; do
+		f=$TB_OUT/transfer-$t-$ch.json
+		[ -s "$f" ] || continue
+		say "throughput $t $ch: WRITE (RDMA READ by the server) $(jq .smb2.write_MBps "$f") MB/s, READ (RDMA WRITE) $(jq .smb2.read_MBps "$f") MB/s; ib_read_bw $r MB/s, ib_write_bw $w MB/s"
+	done
+	printf '{"transport":"%s","ib_write_bw_MBps":"%s","ib_read_bw_MBps":"%s"}\n' \
+		$t "$w" "$r" >>"$TB_OUT/perftest.jsonl"
+done
+
+kill -TERM "$MS_PID"
+wait "$MS_PID"
+check "mini-smbd and the daemon stop cleanly" eq "$?" 0
+finish
