@@ -277,6 +277,9 @@ metrics_render(struct daemon *d)
 	    m->rdma_write_bytes);
 	one(&b, "smbdirect_rdma_write_operations_total", "counter",
 	    "RDMA WRITE operations requested by smbds.", m->rdma_write_ops);
+	one(&b, "smbdirect_sends_with_invalidate_total", "counter",
+	    "Messages sent with remote invalidation of a client token.",
+	    m->sends_with_invalidate);
 	one(&b, "smbdirect_credit_stalls_total", "counter",
 	    "Times a send waited for send credits.", credit_waits);
 	one(&b, "smbdirect_receive_credits_posted", "gauge",

@@ -48,6 +48,7 @@ struct metrics {
 	uint64_t	rdma_read_ops;
 	uint64_t	rdma_write_bytes;
 	uint64_t	rdma_write_ops;
+	uint64_t	sends_with_invalidate;	/* SEND with Invalidate */
 	uint64_t	credit_stalls;		/* sends that waited for credit */
 	uint64_t	recv_posted;		/* receive buffers posted */
 	uint64_t	handoffs;

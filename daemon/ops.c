@@ -460,6 +460,8 @@ ops_send_invalidate(struct rconn *c, const uint8_t *body, uint32_t len)
 		    "out of memory");
 	}
 	c->ops->next_invalidate = rkey;
+	log_debug("conn=%llu: next PDU invalidates %#x",
+	    (unsigned long long)c->id, rkey);
 	return 0;
 }
 

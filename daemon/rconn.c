@@ -499,6 +499,16 @@ tx_post(struct rconn *c, const struct sdp_action *a)
 	if (a->u.send.invalidate_rkey != 0) {
 		wr.opcode = IBV_WR_SEND_WITH_INV;
 		wr.invalidate_rkey = a->u.send.invalidate_rkey;
+		/*
+		 * libsiw (rdma-core 44) takes the key to invalidate from
+		 * wr.rdma.rkey, not from invalidate_rkey; a SEND uses neither
+		 * otherwise, so setting both is right for every provider.
+		 */
+		wr.wr.rdma.rkey = a->u.send.invalidate_rkey;
+		c->sends_with_invalidate++;
+		c->d->metrics.sends_with_invalidate++;
+		log_debug("conn=%llu: SEND with Invalidate of %#x",
+		    (unsigned long long)c->id, a->u.send.invalidate_rkey);
 	} else {
 		wr.opcode = IBV_WR_SEND;
 	}

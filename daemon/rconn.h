@@ -144,6 +144,7 @@ struct rconn {
 	uint64_t		 rdma_read_bytes, rdma_read_ops;
 	uint64_t		 rdma_write_bytes, rdma_write_ops;
 	uint64_t		 inline_copied_bytes;
+	uint64_t		 sends_with_invalidate;
 	unsigned		 mr_count;
 	uint64_t		 mr_bytes;
 };

@@ -154,7 +154,7 @@ check "a new master is served again" "$SDPEER" --echo 1000 "$TB_SIW_ADDR"
 
 wait_until 10 conns_active 0
 sleep 1
-check "open fds back to baseline" eq "$(daemon_fds)" "$base_fds"
+check "open fds back to baseline" fds_back_to "$base_fds"
 check "QPs back to baseline" eq "$(rdma_count qp)" "$base_qp"
 check "MRs back to baseline" eq "$(rdma_count mr)" "$base_mr"
 check "cm_ids back to baseline" eq "$(rdma_count cm_id)" "$base_cm"

@@ -171,3 +171,15 @@ conns_active() {
 	[ "$(grep -E '^smbdirect_connections_active ' "$SD_RUN/metrics.prom" |
 		awk '{print $2}')" = "$1" ]
 }
+
+# fds_back_to BASE: the daemon's open descriptors are BASE again; shows
+# them when not.
+fds_back_to() {
+	local now
+	now=$(daemon_fds)
+	if [ "$now" != "$1" ]; then
+		say "       expected $1 fds, got $now:"
+		ls -l "/proc/$SD_PID/fd" | sed 's/^/         /'
+		return 1
+	fi
+}

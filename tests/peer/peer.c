@@ -253,6 +253,9 @@ handle_wc(struct peer *p, const struct ibv_wc *wc)
 		run_actions(p);
 		return;
 	}
+	if (wc->wr_id == PEER_WRID_BIND) {
+		return;
+	}
 	/* A send. */
 	{
 		unsigned slot = (unsigned)wc->wr_id;

@@ -20,6 +20,8 @@
 
 #define PEER_MAX_SLOTS	64
 #define PEER_HDR_SLOT	64
+/* wr_id of unsignaled work requests that are not sends (window binds). */
+#define PEER_WRID_BIND	0xb1d0b1d0ull
 
 struct peer_pdu {
 	struct peer_pdu	*next;

@@ -49,6 +49,7 @@ struct smb2c {
 	size_t		 buf_len;
 	struct ibv_mr	*mr;		/* remote read/write, for RDMA_V1 */
 	struct ibv_mw	*mw;		/* type 2, or NULL */
+	uint32_t	 mw_rkey;	/* its current key */
 	struct ibv_mr	*io_mr;		/* per-request MR, or NULL */
 	uint32_t	 max_rw;	/* negotiated MaxReadWriteSize */
 	uint16_t	 dialect;

@@ -56,4 +56,6 @@ rdma link show
 
 cd "$TB_CWD" || finish 124
 "$TB_SCRIPT" "${TB_ARGS[@]}"
-finish $?
+rc=$?
+dmesg >/tb/out/dmesg.log 2>&1
+finish $rc
