@@ -8,7 +8,8 @@ pkgs="autoconf automake libtool pkg-config gcc make
 	libevent-dev libcmocka-dev libinih-dev libjson-c-dev libsystemd-dev
 	qemu-system-x86 busybox-static kmod cpio xz-utils gzip procps
 	rdma-core ibverbs-providers ibverbs-utils rdmacm-utils perftest
-	iproute2 tshark jq clang libclang-rt-14-dev mandoc"
+	iproute2 tshark jq prometheus clang libclang-rt-14-dev mandoc
+	samba cifs-utils util-linux"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps.sh: installing packages needs root (run it with sudo)" >&2

@@ -42,11 +42,11 @@ dist_noinst_SCRIPTS += tests/unit/test_install.sh
 # ---- the test bed ----------------------------------------------------
 dist_noinst_SCRIPTS += tests/vm/testbed.sh tests/vm/guest.sh tests/vm/init \
 	tests/e2e/smoke.sh tests/e2e/daemon.sh tests/e2e/wire.sh \
-	tests/e2e/handoff.sh
+	tests/e2e/handoff.sh tests/e2e/ctl.sh
 
 # The scenarios the test bed runs, in order, in one boot. `make check
 # E2E_SCENARIOS="smoke"` runs a subset.
-E2E_SCENARIOS = smoke daemon wire handoff
+E2E_SCENARIOS = smoke daemon wire handoff ctl
 EXTRA_DIST += tests/e2e/run-all.sh tests/e2e/demo.sh tests/e2e/lib.sh
 
 check-programs: $(check_PROGRAMS)

@@ -331,8 +331,7 @@ io_token(struct smb2c *s, enum smb2c_channel ch, size_t len, uint32_t *tok)
 		wr.wr_id = PEER_WRID_BIND;
 		wr.opcode = IBV_WR_BIND_MW;
 		wr.bind_mw.mw = s->mw;
-		wr.bind_mw.rkey = ibv_inc_rkey(s->mw_rkey != 0 ? s->mw_rkey :
-		    s->mw->rkey);
+		wr.bind_mw.rkey = ibv_inc_rkey(s->mw->rkey);
 		wr.bind_mw.bind_info.mr = s->mr;
 		wr.bind_mw.bind_info.addr = (uintptr_t)s->buf;
 		wr.bind_mw.bind_info.length = len;
@@ -343,7 +342,13 @@ io_token(struct smb2c *s, enum smb2c_channel ch, size_t len, uint32_t *tok)
 			    "window: %s", strerror(errno));
 			return -errno;
 		}
+		/*
+		 * The provider names the window by its current key in the
+		 * next bind (librxe passes mw->rkey to the kernel), so keep
+		 * the window's idea of its key up to date.
+		 */
 		s->mw_rkey = wr.bind_mw.rkey;
+		s->mw->rkey = s->mw_rkey;
 		*tok = s->mw_rkey;
 		return 0;
 	}
