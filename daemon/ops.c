@@ -168,7 +168,7 @@ ops_pump(struct rconn *c)
 	struct rdmareq *r;
 	struct ibv_send_wr wr, *bad = NULL;
 	struct ibv_sge sge;
-	unsigned cap_r = c->ord > 0 ? c->ord : 1, cap_w = cap_r * 2;
+	unsigned cap_r = c->ord, cap_w = c->ord > 0 ? c->ord * 2 : 2;
 
 	if (o == NULL || c->state == RCONN_CLOSING || c->area == NULL) {
 		return;
@@ -265,6 +265,10 @@ ops_rdma(struct rconn *c, const uint8_t *body, uint32_t len, bool write)
 	if (c->area == NULL) {
 		return ops_refuse(c, &f, write, -ENXIO, "no area: send "
 		    "AREA_REQUEST first");
+	}
+	if (!write && c->ord == 0) {
+		return ops_refuse(c, &f, write, -EOPNOTSUPP, "the client "
+		    "accepts no RDMA READ on this connection (IRD 0)");
 	}
 	for (i = 0; i < f.n_desc; i++) {
 		if (f.desc[i].length == 0) {

@@ -892,7 +892,7 @@ rconn_setup(struct rconn *c, const struct rdma_conn_param *req)
 	struct ibv_qp_init_attr qpa;
 	struct rdma_conn_param cp;
 	struct sdp_config sc;
-	unsigned send_wr, i;
+	unsigned send_wr, i, peer_ird, peer_ord;
 	int rc;
 
 	c->dev = dev_get(d, c->cm_id->verbs);
@@ -981,23 +981,37 @@ rconn_setup(struct rconn *c, const struct rdma_conn_param *req)
 		return -EIO;
 	}
 
+	/*
+	 * RDMA READ depths. Our ORD (reads we issue, the server's job in SMB
+	 * Direct) must not exceed the client's IRD, and our IRD the client's
+	 * ORD. RDMA CM presents the request from our side on every
+	 * transport: initiator_depth is the most we may initiate (the peer's
+	 * IRD), responder_resources the most we must answer (its ORD).
+	 */
+	peer_ird = req->initiator_depth;
+	peer_ord = req->responder_resources;
+	c->ord = cfg->ord;
+	if (c->ord > (unsigned)c->dev->attr.max_qp_init_rd_atom) {
+		c->ord = (unsigned)c->dev->attr.max_qp_init_rd_atom;
+	}
+	if (c->ord > peer_ird) {
+		c->ord = peer_ird;
+	}
+	c->ird = cfg->ird;
+	if (c->ird > (unsigned)c->dev->attr.max_qp_rd_atom) {
+		c->ird = (unsigned)c->dev->attr.max_qp_rd_atom;
+	}
+	if (c->ird > peer_ord) {
+		c->ird = peer_ord;
+	}
+	if (c->ord == 0) {
+		log_warnx("conn=%llu: the client accepts no RDMA READ (its IRD "
+		    "is 0): client writes cannot be offloaded",
+		    (unsigned long long)c->id);
+	}
 	memset(&cp, 0, sizeof(cp));
-	cp.responder_resources = (uint8_t)cfg->ird;
-	if (cp.responder_resources > c->dev->attr.max_qp_rd_atom) {
-		cp.responder_resources = (uint8_t)c->dev->attr.max_qp_rd_atom;
-	}
-	if (cp.responder_resources > req->initiator_depth) {
-		cp.responder_resources = req->initiator_depth;
-	}
-	cp.initiator_depth = (uint8_t)cfg->ord;
-	if (cp.initiator_depth > c->dev->attr.max_qp_init_rd_atom) {
-		cp.initiator_depth = (uint8_t)c->dev->attr.max_qp_init_rd_atom;
-	}
-	if (cp.initiator_depth > req->responder_resources) {
-		cp.initiator_depth = req->responder_resources;
-	}
-	c->ird = cp.responder_resources;
-	c->ord = cp.initiator_depth;
+	cp.responder_resources = (uint8_t)c->ird;
+	cp.initiator_depth = (uint8_t)c->ord;
 	if (rdma_accept(c->cm_id, &cp) != 0) {
 		log_warn("conn=%llu: rdma_accept", (unsigned long long)c->id);
 		return -EIO;
