@@ -103,6 +103,7 @@ enum sdp_error {
 	SDP_ERR_CFG_SEND_QUEUE_MAX	= -30,
 	SDP_ERR_CFG_MAX_OUTSTANDING	= -31,
 	SDP_ERR_CFG_OVERRIDE		= -32,
+	SDP_ERR_CFG_RECV_SPARE		= -33,
 
 	/* Buffer descriptor lists (sdp_bd_parse()). */
 	SDP_ERR_BD_EMPTY		= -40,
@@ -385,12 +386,25 @@ struct sdp_config {
 	 * posted or held by the caller at once (3..255: with fewer, a peer
 	 * on its last credit could wait for a grant that never comes).
 	 * Negotiation grants recv_credit_initial (1..max, and no more than
-	 * the peer asks for); the engine then keeps at least 3 receives
-	 * posted and grows toward min(peer's CreditsRequested, max) when
-	 * the peer runs short.
+	 * the peer asks for, nor than max - recv_spare); the engine then
+	 * keeps at least 3 receives granted or ready to grant and grows
+	 * toward min(peer's CreditsRequested, max - recv_spare) when the
+	 * peer runs short.
 	 */
 	uint16_t	recv_credit_max;
 	uint16_t	recv_credit_initial;
+	/*
+	 * Spare receives (0 or 1): from negotiation on, the engine keeps
+	 * this many receives posted beyond every credit it has granted or
+	 * will grant, and never grants them. A well-behaved peer never
+	 * reaches them; a message sent without a credit lands in one
+	 * instead of finding no receive (RNR retries on RoCE and IB, a
+	 * terminated QP on iWARP), so the engine sees it and ends the
+	 * connection with SDP_ERR_RX_NO_CREDIT. The spare counts against
+	 * recv_credit_max, which must leave 3 grantable receives:
+	 * recv_credit_max - recv_spare >= 3. Meant for the server.
+	 */
+	unsigned	recv_spare;
 	/* Our CreditsRequested on every message (1..255). */
 	uint16_t	send_credit_target;
 	/* Our PreferredSendSize: messages we send are at most this long. */
@@ -403,7 +417,11 @@ struct sdp_config {
 	uint32_t	max_read_write_size;
 	/* Idle time before we send RESPONSE_REQUESTED; 0 disables. */
 	uint32_t	keepalive_interval_ms;
-	/* How long we wait for any message after that request. */
+	/*
+	 * How long the request may wait for a send credit once the idle
+	 * time is up, and then how long we wait for any message after
+	 * sending it.
+	 */
 	uint32_t	keepalive_timeout_ms;
 	/* From sdp_start() to the end of negotiation. */
 	uint32_t	negotiate_timeout_ms;
@@ -423,6 +441,7 @@ struct sdp_config {
 #define SDP_CFG_FRAGMENTED_SIZE_MAX	(16u << 20)
 #define SDP_CFG_READ_WRITE_SIZE_MAX	(8u << 20)
 #define SDP_CFG_QUEUE_MAX		65536u
+#define SDP_CFG_RECV_SPARE_MAX		1u
 
 /**
  * sdp_config_init_defaults() - fill a configuration with defaults.
@@ -434,7 +453,9 @@ struct sdp_config {
  * server and 1364 for a client, MaxFragmentedSize 1 MiB, MaxReadWriteSize
  * 1 MiB, keepalive after 120 s idle with a 5 s reply timeout, negotiation
  * within 5 s (server) or 120 s (client, [MS-SMBD] 3.1.4.1), 64 queued PDUs
- * and 64 outstanding sends, version range 0x0100..0x0100, no overrides.
+ * and 64 outstanding sends, version range 0x0100..0x0100, no overrides,
+ * no spare receive (recv_spare 0, as before the option existed; a server
+ * should set 1).
  */
 void	sdp_config_init_defaults(struct sdp_config *cfg,
 	    enum sdp_role role);
@@ -445,7 +466,9 @@ void	sdp_config_init_defaults(struct sdp_config *cfg,
  *
  * Return: 0, or the first violated bound: SDP_ERR_CFG_ROLE (not a role),
  * SDP_ERR_CFG_RECV_CREDIT_MAX (not 3..255), SDP_ERR_CFG_RECV_CREDIT_INITIAL
- * (not 1..recv_credit_max), SDP_ERR_CFG_SEND_CREDIT_TARGET (not 1..255),
+ * (not 1..recv_credit_max), SDP_ERR_CFG_RECV_SPARE (not 0..1, or leaving
+ * recv_credit_max - recv_spare below 3), SDP_ERR_CFG_SEND_CREDIT_TARGET
+ * (not 1..255),
  * SDP_ERR_CFG_MAX_SEND_SIZE and SDP_ERR_CFG_MAX_RECEIVE_SIZE (not
  * 128..16 MiB), SDP_ERR_CFG_MAX_FRAGMENTED_SIZE (not 131072..16 MiB),
  * SDP_ERR_CFG_MAX_READ_WRITE_SIZE (not 1..8 MiB),
@@ -551,6 +574,11 @@ int	sdp_start(struct sdp_conn *conn, uint64_t now_ms);
  * must not post it again, until it calls sdp_rx_release() for it. When the
  * call returns 0 the buffer is free for reuse at once.
  *
+ * A data message that arrives while the peer holds no credit ends the
+ * connection with SDP_ERR_RX_NO_CREDIT. Without a spare receive
+ * (recv_spare) such a message usually finds no receive posted and never
+ * reaches the engine; with one it always does.
+ *
  * Return: 1 (buffer held), 0 (buffer free), SDP_ERR_INVAL, SDP_ERR_STATE,
  * SDP_ERR_NOMEM, or a fatal code naming the violated rule: negotiation
  * (SDP_ERR_NEG_*), receive checks (SDP_ERR_RX_*). A server that receives a
@@ -616,7 +644,8 @@ int	sdp_rx_release(struct sdp_conn *conn, unsigned n);
  *
  * While blocked the engine still grants one receive, within
  * recv_credit_max, when a keepalive could not be sent or answered
- * otherwise: a stalled upper layer is not a dead peer.
+ * otherwise: a stalled upper layer is not a dead peer. The spare receive
+ * (recv_spare) stays posted.
  *
  * Return: 0, SDP_ERR_STATE.
  */
@@ -632,12 +661,18 @@ int	sdp_set_upper_blocked(struct sdp_conn *conn, bool blocked,
  * received message the next message we send carries RESPONSE_REQUESTED,
  * as soon as credits allow and the peer holds (or is granted with it) a
  * credit to answer with; some message must then arrive within
- * keepalive_timeout_ms of sending it. The idle timer also shrinks the
- * receive window back to recv_credit_initial.
+ * keepalive_timeout_ms of sending it. If the request cannot be sent
+ * within keepalive_timeout_ms of the idle time running out (the peer
+ * grants us no credit, or our sends never complete) the connection ends
+ * too: a peer that withholds every credit is as dead as a silent one.
+ * Any received message cancels the request and restarts the idle time.
+ * The idle timer also shrinks the receive window back to
+ * recv_credit_initial.
  *
  * Return: 0, SDP_ERR_STATE, SDP_ERR_NEG_TIMEOUT (negotiation took too
  * long) or SDP_ERR_KEEPALIVE_TIMEOUT (no message within
- * keepalive_timeout_ms of our keepalive request).
+ * keepalive_timeout_ms of our keepalive request, or the request still
+ * unsent keepalive_timeout_ms after the idle time ran out).
  */
 int	sdp_on_timer(struct sdp_conn *conn, uint64_t now_ms);
 
@@ -675,7 +710,10 @@ struct sdp_action {
 		/*
 		 * Post @count receive buffers of at least @size bytes. The
 		 * engine counts them as posted from now on: posted plus held
-		 * never exceeds recv_credit_max.
+		 * never exceeds recv_credit_max. Posted receives are either
+		 * granted, to be granted, or (recv_spare) the spare that is
+		 * never granted; the caller need not tell them apart, a
+		 * receive is a receive.
 		 */
 		struct {
 			unsigned	count;
@@ -805,7 +843,8 @@ struct sdp_stats {
 	 * Gauges. The targets follow [MS-SMBD]'s names:
 	 * Connection.SendCreditTarget is what we request,
 	 * Connection.ReceiveCreditTarget what the peer requests (its latest
-	 * CreditsRequested, within 3..recv_credit_max).
+	 * CreditsRequested, within 3..recv_credit_max - recv_spare).
+	 * recv_credits_posted includes the spare receive.
 	 */
 	unsigned	send_credits;		/* ours, usable now */
 	unsigned	send_credit_target;	/* our CreditsRequested */

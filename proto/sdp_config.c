@@ -18,6 +18,11 @@ sdp_config_init_defaults(struct sdp_config *cfg, enum sdp_role role)
 	 * peer doubles the window in a few round trips (sdp_conn.c).
 	 */
 	cfg->recv_credit_initial = 8;
+	/*
+	 * No spare receive: what the engine did before it had the option.
+	 * A server should set 1 to see credit violations (sdp.h).
+	 */
+	cfg->recv_spare = 0;
 	cfg->send_credit_target = 255;
 	cfg->max_send_size = 1364;
 	cfg->max_receive_size = role == SDP_ROLE_SERVER ? 8192 : 1364;
@@ -59,6 +64,10 @@ sdp_config_validate(const struct sdp_config *cfg)
 	} else if (cfg->recv_credit_initial < 1 ||
 	    cfg->recv_credit_initial > cfg->recv_credit_max) {
 		rc = SDP_ERR_CFG_RECV_CREDIT_INITIAL;
+	} else if (cfg->recv_spare > SDP_CFG_RECV_SPARE_MAX ||
+	    cfg->recv_credit_max - cfg->recv_spare < 3) {
+		/* The window floor of 3 must stay grantable (sdp_conn.c). */
+		rc = SDP_ERR_CFG_RECV_SPARE;
 	} else if (cfg->send_credit_target < 1 ||
 	    cfg->send_credit_target > SDP_CREDITS_MAX) {
 		rc = SDP_ERR_CFG_SEND_CREDIT_TARGET;

@@ -20,10 +20,11 @@
  *   is reported before anything changes.
  *
  * - Receive credits. posted receives = credits the peer holds + credits not
- *   yet granted. We aim to keep rx_window receives posted: it starts at
- *   recv_credit_initial (what negotiation grants) and doubles, up to
- *   min(peer's CreditsRequested, recv_credit_max), whenever a message
- *   arrives while the peer is really down to a quarter of the window.
+ *   yet granted + the spare. We aim to keep rx_window receives granted or
+ *   ready to grant: it starts at recv_credit_initial (what negotiation
+ *   grants) and doubles, up to min(peer's CreditsRequested,
+ *   recv_credit_max - recv_spare), whenever a message arrives while the
+ *   peer is really down to a quarter of the window.
  *   "Really": our count of its credits includes grants still on the wire,
  *   so grants whose send has not completed (RC: not yet delivered) are
  *   subtracted. A streaming peer grows the window in a few round trips, a
@@ -31,6 +32,20 @@
  *   cut back to the initial window as it uses its credits. Posted plus
  *   held never exceeds recv_credit_max, and while the upper layer is
  *   blocked nothing is posted, so the peer runs dry.
+ *
+ * - The spare receive. Without it, a peer that sends more messages than
+ *   it holds credits usually finds no receive posted: the hardware
+ *   retries (RNR) or the QP dies, and we never learn why. So from
+ *   negotiation on, recv_spare receives are posted beyond every credit
+ *   granted or to be granted (the server posts grant + spare before its
+ *   negotiate response) and are never granted: conn_pending_grant()
+ *   leaves them out. A message without a credit lands in the spare and
+ *   fails the credit check, ending the connection. Nothing else can
+ *   consume it: a message with a credit uses a granted receive (posted
+ *   and peer credits fall together), so the spare needs no reposting,
+ *   and sdp_conn_check() holds peer credits + spare <= posted. The window
+ *   tops out at recv_credit_max - recv_spare, which configuration keeps
+ *   at 3 or more.
  *
  * - Credit-only messages. Every message uses one of the receiver's
  *   receives, which the receiver then reposts and grants back; answering
@@ -50,8 +65,14 @@
  * - Keepalive. The idle timer runs from the last received message. When
  *   it fires we send RESPONSE_REQUESTED on the next message we can send
  *   whose grant leaves the peer a credit to answer with, and expect some
- *   message within keepalive_timeout_ms of sending it. A peer's request is
- *   answered by the next message we send, promptly.
+ *   message within keepalive_timeout_ms of sending it. Sending it may be
+ *   impossible: a peer that holds our credits at 0 and says nothing would
+ *   leave us waiting for ever with no timer armed. So the request itself
+ *   gets keepalive_timeout_ms from the idle timer firing; still unsent
+ *   then, the connection ends just as if it had gone unanswered. Any
+ *   received message, a grant included, proves the peer alive, cancels
+ *   the request and restarts the idle timer. A peer's request is answered
+ *   by the next message we send, promptly.
  *
  * - Timer. There is one; the engine arms it for the earliest deadline but
  *   does not re-arm it when a deadline merely moves later (every received
@@ -76,8 +97,8 @@
 
 enum conn_ka {
 	CONN_KA_NONE = 0,	/* idle timer running */
-	CONN_KA_PENDING,	/* idle timer fired: request on next message */
-	CONN_KA_SENT,		/* request sent: reply timer running */
+	CONN_KA_PENDING,	/* idle: request to go out by ka_deadline */
+	CONN_KA_SENT,		/* sent: any message due by ka_deadline */
 };
 
 /*
@@ -94,9 +115,14 @@ struct conn_pdu {
 /*
  * One connection. Invariants (checked by sdp_conn_check()):
  * - rx_peer_credits <= rx_posted: every credit the peer holds is backed by
- *   a posted receive; rx_posted - rx_peer_credits are not yet granted.
+ *   a posted receive.
+ * - rx_spare is 0 before negotiation and cfg.recv_spare from then on;
+ *   until the connection ends, rx_peer_credits + rx_spare <= rx_posted:
+ *   the spare is posted besides every credit, and the
+ *   rx_posted - rx_peer_credits - rx_spare others are not yet granted.
  * - rx_posted + rx_held <= cfg.recv_credit_max.
- * - once established, CONN_WINDOW_MIN <= rx_window <= recv_credit_max.
+ * - once established, CONN_WINDOW_MIN <= rx_window <= recv_credit_max -
+ *   rx_spare, and so is rx_target.
  * - tx_credits <= SDP_CREDITS_MAX; tx_outstanding <= max_outstanding_sends
  *   (the one negotiate message a connection sends counts too).
  * - tx_grants holds the CreditsGranted of each outstanding send, oldest
@@ -123,6 +149,7 @@ struct sdp_conn {
 	unsigned		rx_posted;
 	unsigned		rx_held;
 	unsigned		rx_peer_credits;
+	unsigned		rx_spare;
 	unsigned		rx_window;
 	unsigned		rx_target;
 	unsigned		rx_in_flight;
@@ -183,6 +210,13 @@ static unsigned
 conn_max(unsigned a, unsigned b)
 {
 	return a > b ? a : b;
+}
+
+/* The most receives the peer may ever hold: the spare is never granted. */
+static unsigned
+conn_grant_max(const struct sdp_conn *c)
+{
+	return c->cfg.recv_credit_max - c->cfg.recv_spare;
 }
 
 /* ---------------------------------------------------------------------
@@ -442,15 +476,19 @@ out:
 	return rc;
 }
 
-/* Receives to grant at negotiation: [MS-SMBD] 3.1.5.9, at least one. */
+/*
+ * Receives to grant at negotiation: [MS-SMBD] 3.1.5.9, at least one. The
+ * caller posts them and the spare together, before it sends the grant.
+ */
 static unsigned
 conn_initial_window(struct sdp_conn *c, uint16_t peer_requested)
 {
-	unsigned target = conn_min(peer_requested, c->cfg.recv_credit_max);
+	unsigned target = conn_min(peer_requested, conn_grant_max(c));
 	unsigned w = conn_min(c->cfg.recv_credit_initial, target);
 
 	c->rx_target = conn_max(target, CONN_WINDOW_MIN);
 	c->rx_window = conn_max(w, CONN_WINDOW_MIN);
+	c->rx_spare = c->cfg.recv_spare;
 	return conn_max(w, 1);
 }
 
@@ -531,9 +569,9 @@ conn_recv_neg_req(struct sdp_conn *c, const uint8_t *msg, size_t len)
 	p->send_credit_target = cfg->send_credit_target;
 	p->peer_credits_requested = req.credits_requested;
 
-	/* Receives first: the response grants them. */
+	/* Receives first: the response grants them, all but the spare. */
 	grant = conn_initial_window(c, req.credits_requested);
-	conn_push_post(c, grant, p->max_receive_size);
+	conn_push_post(c, grant + c->rx_spare, p->max_receive_size);
 	c->rx_peer_credits = grant;
 	p->initial_recv_credits = (uint16_t)grant;
 	c->st.credits_granted_total += grant;
@@ -612,9 +650,9 @@ conn_recv_neg_resp(struct sdp_conn *c, const uint8_t *msg, size_t len)
 	c->tx_credits = r.credits_granted;
 	c->st.credits_received_total += r.credits_granted;
 
-	/* Granted with our first message: the peer holds none yet. */
+	/* Granted with our first message (not the spare): none held yet. */
 	grant = conn_initial_window(c, r.credits_requested);
-	conn_push_post(c, grant, p->max_receive_size);
+	conn_push_post(c, grant + c->rx_spare, p->max_receive_size);
 	p->initial_recv_credits = (uint16_t)grant;
 	conn_established(c);
 out:
@@ -672,7 +710,7 @@ conn_recv_data(struct sdp_conn *c, const uint8_t *msg, size_t len)
 	/* Valid: account for it. */
 	c->tx_credits += h.credits_granted;
 	c->st.credits_received_total += h.credits_granted;
-	target = conn_min(h.credits_requested, c->cfg.recv_credit_max);
+	target = conn_min(h.credits_requested, conn_grant_max(c));
 	c->rx_target = conn_max(target, CONN_WINDOW_MIN);
 	/* What the peer really holds: our grants on the wire do not count. */
 	have = c->rx_peer_credits > c->rx_in_flight ?
@@ -891,13 +929,15 @@ sdp_on_timer(struct sdp_conn *c, uint64_t now)
 		if (c->now >= c->neg_deadline) {
 			rc = conn_fail(c, SDP_ERR_NEG_TIMEOUT, false);
 		}
-	} else if (c->ka == CONN_KA_SENT) {
+	} else if (c->ka != CONN_KA_NONE) {
+		/* Unanswered (SENT) or, short of a credit, unsent (PENDING). */
 		if (c->now >= c->ka_deadline) {
 			rc = conn_fail(c, SDP_ERR_KEEPALIVE_TIMEOUT, false);
 		}
-	} else if (c->ka == CONN_KA_NONE && cfg->keepalive_interval_ms > 0 &&
+	} else if (cfg->keepalive_interval_ms > 0 &&
 	    c->now - c->last_rx >= cfg->keepalive_interval_ms) {
 		c->ka = CONN_KA_PENDING;
+		c->ka_deadline = c->now + cfg->keepalive_timeout_ms;
 		/* Idle: let the window fall back as the peer uses credits. */
 		c->rx_window = conn_max(conn_min(c->rx_window,
 		    cfg->recv_credit_initial), CONN_WINDOW_MIN);
@@ -938,10 +978,9 @@ conn_deadline(const struct sdp_conn *c)
 	    c->state == SDP_STATE_CLOSING) {
 		d = c->neg_deadline;
 	} else if (c->state == SDP_STATE_ESTABLISHED) {
-		if (c->ka == CONN_KA_SENT) {
+		if (c->ka != CONN_KA_NONE) {
 			d = c->ka_deadline;
-		} else if (c->ka == CONN_KA_NONE &&
-		    c->cfg.keepalive_interval_ms > 0) {
+		} else if (c->cfg.keepalive_interval_ms > 0) {
 			d = c->last_rx + c->cfg.keepalive_interval_ms;
 		}
 	}
@@ -974,10 +1013,11 @@ out:
 	return rc;
 }
 
+/* Posted receives not granted yet; the spare is never among them. */
 static unsigned
 conn_pending_grant(const struct sdp_conn *c)
 {
-	return c->rx_posted - c->rx_peer_credits;
+	return c->rx_posted - c->rx_peer_credits - c->rx_spare;
 }
 
 static bool
@@ -994,12 +1034,13 @@ conn_post_count(const struct sdp_conn *c)
 	unsigned used = c->rx_posted + c->rx_held;
 	unsigned room = cfg->recv_credit_max > used ?
 	    cfg->recv_credit_max - used : 0;
+	unsigned aim = c->rx_window + c->rx_spare;
 	unsigned want = 0;
 	bool ka_work = c->tx_reply_due || c->ka == CONN_KA_PENDING;
 	bool need_grant;
 
-	if (!c->upper_blocked && c->rx_posted < c->rx_window) {
-		want = conn_min(c->rx_window - c->rx_posted, room);
+	if (!c->upper_blocked && c->rx_posted < aim) {
+		want = conn_min(aim - c->rx_posted, room);
 	}
 	if (want > 0 || room == 0 || conn_pending_grant(c) > 0 ||
 	    c->tx_credits == 0 ||
@@ -1223,6 +1264,11 @@ sdp_conn_check(const struct sdp_conn *c)
 	unsigned i, sum;
 
 	ok = ok && c->rx_peer_credits <= c->rx_posted;
+	ok = ok && c->rx_spare == (c->negotiated ? cfg->recv_spare : 0);
+	/* A message without a credit may have used the spare: then it ended. */
+	if (c->state != SDP_STATE_DISCONNECTED) {
+		ok = ok && c->rx_peer_credits + c->rx_spare <= c->rx_posted;
+	}
 	ok = ok && c->rx_posted + c->rx_held <= cfg->recv_credit_max;
 	ok = ok && c->tx_credits <= SDP_CREDITS_MAX;
 	ok = ok && c->tx_outstanding <= cfg->max_outstanding_sends;
@@ -1235,9 +1281,9 @@ sdp_conn_check(const struct sdp_conn *c)
 	ok = ok && sum == c->rx_in_flight;
 	if (c->negotiated) {
 		ok = ok && c->rx_window >= CONN_WINDOW_MIN &&
-		    c->rx_window <= cfg->recv_credit_max;
+		    c->rx_window <= cfg->recv_credit_max - c->rx_spare;
 		ok = ok && c->rx_target >= CONN_WINDOW_MIN &&
-		    c->rx_target <= cfg->recv_credit_max;
+		    c->rx_target <= cfg->recv_credit_max - c->rx_spare;
 	}
 	if (c->rx_in_pdu) {
 		ok = ok && c->rx_remaining > 0 &&

@@ -57,6 +57,9 @@ static const struct sdp_error_desc sdp_errors[] = {
 	    "configuration: max_outstanding_sends must be 1..65536" },
 	{ SDP_ERR_CFG_OVERRIDE, "config_override",
 	    "configuration: negotiate overrides are for clients only" },
+	{ SDP_ERR_CFG_RECV_SPARE, "config_recv_spare",
+	    "configuration: recv_spare must be 0 or 1 and leave "
+	    "recv_credit_max - recv_spare >= 3" },
 
 	{ SDP_ERR_BD_EMPTY, "bd_empty",
 	    "buffer descriptor list is empty" },
@@ -119,7 +122,7 @@ static const struct sdp_error_desc sdp_errors[] = {
 	    "peer granted more than 255 send credits in total" },
 
 	{ SDP_ERR_KEEPALIVE_TIMEOUT, "keepalive_timeout",
-	    "no reply to our keepalive in time" },
+	    "our keepalive went unanswered, or unsent, for too long" },
 
 	{ SDP_ERR_SHUTDOWN, "local_shutdown", "closed by the local side" },
 };

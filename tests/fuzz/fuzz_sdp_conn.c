@@ -298,6 +298,8 @@ config_from(struct sdp_config *c, uint8_t m)
 	sdp_config_init_defaults(c, m & 1 ? SDP_ROLE_CLIENT : SDP_ROLE_SERVER);
 	c->recv_credit_max = cmax[(m >> 2) & 3];
 	c->recv_credit_initial = cinit[(m >> 2) & 3];
+	/* A spare receive with 255 and 8 credits, none with 3 and 64. */
+	c->recv_spare = (m >> 2) & 1 ? 0 : 1;
 	c->max_send_size = ssend[(m >> 4) & 3];
 	c->max_receive_size = srecv[(m >> 4) & 3];
 	c->max_fragmented_size = 131072;

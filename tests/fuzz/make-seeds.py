@@ -110,6 +110,14 @@ def conn_seeds():
     s["refused"] = bytes([0x00, RAW, 20, 0]) + neg_req(0x200, 0x300)
     s["shutdown"] = bytes([cli]) + cli_neg + bytes([SHUT, 0xff])
     s["neg-timeout"] = bytes([0x00]) + op_timer(6000)
+    # A server with its spare receive (255 credits): blocked, so nothing
+    # is reposted, the peer spends its 8 credits and sends a ninth.
+    s["server-spare-overrun"] = bytes([srv]) + srv_neg + bytes(
+        [BLOCK, 1]) + op_data(255, 0) * 9
+    # A server the peer never grants a credit: its keepalive cannot go
+    # out, and the pending request times out.
+    s["server-keepalive-no-credit"] = bytes([0x42]) + srv_neg + (
+        op_timer(100) + op_timer(60))
     return s
 
 

@@ -6,8 +6,10 @@
 # otherwise the script compiles them with clang into a temporary
 # directory (-fsanitize=fuzzer,address,undefined). A crash, a leak, a
 # sanitizer report or a build failure fails the test. Without clang, or
-# without its libFuzzer runtime (Debian: libclang-rt-14-dev), it says so
-# and skips (exit 77).
+# without its libFuzzer runtime, it fails too (exit 99, a hard error):
+# clang is a declared test dependency (Debian: clang and
+# libclang-rt-14-dev, installed by scripts/deps.sh), and a skipped fuzz
+# run would hide breakage.
 #
 # SDP_FUZZ_SECONDS sets the time per target (default 10); CLANG the
 # compiler. New inputs go to a temporary corpus, never to the source tree.
@@ -31,9 +33,10 @@ if [ "$built" = yes ]; then
 	echo "run.sh: using the targets of this --enable-fuzzing build"
 else
 	if ! command -v "$clang" >/dev/null 2>&1; then
-		echo "run.sh: SKIP: $clang not found; install clang and" \
-		    "libclang-rt-14-dev to fuzz the engine"
-		exit 77
+		echo "run.sh: ERROR: $clang not found: the fuzz run needs the" \
+		    "Debian packages clang and libclang-rt-14-dev" \
+		    "(scripts/deps.sh installs them)" >&2
+		exit 99
 	fi
 	mkdir -p "$work/inc" "$work/bin"
 	: >"$work/inc/config.h"
@@ -44,10 +47,11 @@ else
 	EOF
 	if ! "$clang" -fsanitize=fuzzer "$work/probe.c" -o "$work/probe" \
 	    >"$work/probe.log" 2>&1; then
-		echo "run.sh: SKIP: $clang cannot link -fsanitize=fuzzer;" \
-		    "install libclang-rt-14-dev"
-		cat "$work/probe.log"
-		exit 77
+		echo "run.sh: ERROR: $clang cannot link -fsanitize=fuzzer:" \
+		    "the fuzz run needs the Debian packages clang and" \
+		    "libclang-rt-14-dev (scripts/deps.sh installs them)" >&2
+		cat "$work/probe.log" >&2
+		exit 99
 	fi
 	for t in $targets; do
 		if ! "$clang" -g -O1 -fsanitize=fuzzer,address,undefined \

@@ -44,7 +44,8 @@ tests_unit_test_sdp_pair_LDADD = $(SDP_TEST_LIBS)
 # ---- fuzzing ----------------------------------------------------------
 # tests/fuzz/run.sh runs each target for SDP_FUZZ_SECONDS (10) on its seed
 # corpus. A --enable-fuzzing build (CC=clang) builds the targets here;
-# otherwise run.sh compiles them with clang itself, and skips without it.
+# otherwise run.sh compiles them with clang itself, and fails without it
+# (clang and libclang-rt-14-dev are test dependencies, scripts/deps.sh).
 SDP_FUZZ_TARGETS = tests/fuzz/fuzz_sdp_wire tests/fuzz/fuzz_sdp_bd \
 	tests/fuzz/fuzz_sdp_conn
 SDP_FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined \

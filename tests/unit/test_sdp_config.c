@@ -36,6 +36,9 @@ test_config_defaults(void **state)
 	assert_int_equal(c.negotiate_timeout_ms, 120000);
 	assert_int_equal(c.min_version, SDP_VERSION_1);
 	assert_int_equal(c.max_version, SDP_VERSION_1);
+	/* No spare receive unless asked: the engine as it was. */
+	assert_int_equal(s.recv_spare, 0);
+	assert_int_equal(c.recv_spare, 0);
 	/* Idle connections hold few receives: far fewer than the max. */
 	assert_true(s.recv_credit_initial <= 16);
 	assert_int_equal(sdp_config_validate(NULL), SDP_ERR_INVAL);
@@ -72,6 +75,23 @@ test_config_bounds(void **state)
 	CHECK(recv_credit_initial, 100, 0);
 	CHECK(recv_credit_initial, 101, SDP_ERR_CFG_RECV_CREDIT_INITIAL);
 	base.recv_credit_max = 255;
+
+	CHECK(recv_spare, 0, 0);
+	CHECK(recv_spare, 1, 0);
+	CHECK(recv_spare, 2, SDP_ERR_CFG_RECV_SPARE);
+	CHECK(recv_spare, 0xffffffffu, SDP_ERR_CFG_RECV_SPARE);
+	/* The window floor of 3 must stay grantable beside the spare. */
+	base.recv_credit_initial = 3;
+	base.recv_credit_max = 3;
+	CHECK(recv_spare, 0, 0);
+	CHECK(recv_spare, 1, SDP_ERR_CFG_RECV_SPARE);
+	base.recv_credit_max = 4;
+	CHECK(recv_spare, 1, 0);
+	/* recv_credit_initial may reach max: the grant is cut to max - 1. */
+	base.recv_credit_initial = 4;
+	CHECK(recv_spare, 1, 0);
+	base.recv_credit_max = 255;
+	base.recv_credit_initial = 8;
 
 	CHECK(send_credit_target, 0, SDP_ERR_CFG_SEND_CREDIT_TARGET);
 	CHECK(send_credit_target, 1, 0);

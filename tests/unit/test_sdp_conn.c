@@ -992,6 +992,214 @@ test_peer_without_credit(void **state)
 	assert_int_equal(sdp_on_recv(c, b, mkdata(b, 2, 0, 0, 0, 0), 1002),
 	    SDP_ERR_RX_NOT_POSTED);
 	sdp_conn_free(c);
+
+	/* A spare stays posted while blocked: the message lands, caught. */
+	cfg.recv_spare = 1;
+	c = srv_up(&cfg, 3, 1364);
+	assert_int_equal(sdp_set_upper_blocked(c, true, 1000), 0);
+	for (i = 0; i < 3; i++) {
+		b = newbuf();
+		assert_int_equal(sdp_on_recv(c, b, mkdata(b, 2, 0, 0, 0, 0),
+		    1001), 0);
+		drain(c);
+		assert_int_equal(count(SDP_ACT_POST_RECV), 0);
+	}
+	assert_int_equal(stats(c).recv_credits_posted, 1);
+	assert_int_equal(stats(c).peer_credits, 0);
+	b = newbuf();
+	assert_int_equal(sdp_on_recv(c, b, mkdata(b, 2, 0, 0, 0, 0), 1002),
+	    SDP_ERR_RX_NO_CREDIT);
+	drain(c);
+	expect_disconnect(SDP_ERR_RX_NO_CREDIT, false);
+	sdp_conn_free(c);
+}
+
+/* ---------------------------------------------------------------------
+ * The spare receive: a send without a credit is seen, not lost
+ * ------------------------------------------------------------------- */
+
+/*
+ * What a raw peer can know of the engine it talks to, from the actions
+ * alone: the receives the engine asked its caller to post and has not had
+ * used yet, and the credits it granted that the peer has not spent.
+ */
+struct rxbook {
+	unsigned	posted;
+	unsigned	credits;
+};
+
+static void
+book(struct rxbook *k)
+{
+	struct sdp_neg_resp r;
+	unsigned i;
+
+	for (i = 0; i < A.n; i++) {
+		const struct sdp_action *a = &A.a[i];
+
+		if (a->type == SDP_ACT_POST_RECV) {
+			k->posted += a->u.post_recv.count;
+		} else if (a->type == SDP_ACT_SEND &&
+		    a->u.send.hdr_len == SDP_NEG_RESP_SIZE) {
+			assert_int_equal(sdp_neg_resp_decode(a->u.send.hdr,
+			    a->u.send.hdr_len, &r), 0);
+			k->credits += r.credits_granted;
+		} else if (a->type == SDP_ACT_SEND) {
+			k->credits += sent_hdr(a).credits_granted;
+		}
+	}
+}
+
+/* The peer's message uses one posted receive, and a credit if it has one. */
+static int
+book_recv(struct sdp_conn *c, struct rxbook *k, uint8_t *b, size_t n,
+    uint64_t now)
+{
+	int rc;
+
+	assert_true(k->posted > 0);
+	k->posted--;
+	if (k->credits > 0) {
+		k->credits--;
+	}
+	rc = sdp_on_recv(c, b, n, now);
+	drain(c);
+	book(k);
+	return rc;
+}
+
+static void
+test_spare_negotiate(void **state)
+{
+	static const enum sdp_action_type t_neg[] = {
+		SDP_ACT_POST_RECV, SDP_ACT_SEND, SDP_ACT_NEGOTIATED,
+		SDP_ACT_TIMER,
+	};
+	struct sdp_config cfg = example_cfg(SDP_ROLE_SERVER);
+	struct sdp_neg_resp r = good_resp();
+	struct sdp_conn *c = NULL;
+	struct sdp_params p;
+	uint8_t *b = newbuf();
+
+	/*
+	 * Server: the grant and the spare are posted before the response,
+	 * which grants exactly the grant: the wire is the example's, byte
+	 * for byte.
+	 */
+	cfg.recv_spare = 1;
+	assert_int_equal(sdp_conn_new(&cfg, NULL, &c), 0);
+	assert_int_equal(sdp_start(c, 1000), 0);
+	drain(c);
+	assert_int_equal(nth(SDP_ACT_POST_RECV, 0)->u.post_recv.count, 1);
+	memcpy(b, ex_neg_req, sizeof(ex_neg_req));
+	assert_int_equal(sdp_on_recv(c, b, sizeof(ex_neg_req), 2000), 0);
+	drain(c);
+	expect_types(t_neg, 4);
+	assert_int_equal(A.a[0].u.post_recv.count, 10 + 1);
+	assert_memory_equal(A.a[1].u.send.hdr, ex_neg_resp,
+	    SDP_NEG_RESP_SIZE);
+	assert_int_equal(sdp_get_params(c, &p), 0);
+	assert_int_equal(p.initial_recv_credits, 10);
+	assert_int_equal(stats(c).peer_credits, 10);
+	assert_int_equal(stats(c).recv_credits_posted, 11);
+	assert_int_equal(stats(c).recv_window, 10);
+	sdp_conn_free(c);
+
+	/* Client: its first message grants all it posted but the spare. */
+	cfg = cli_cfg();
+	cfg.recv_spare = 1;
+	c = cli_up(&cfg, &r);
+	assert_int_equal(nth(SDP_ACT_POST_RECV, 0)->u.post_recv.count, 8 + 1);
+	assert_int_equal(count(SDP_ACT_SEND), 1);
+	assert_int_equal(sent_hdr(nth(SDP_ACT_SEND, 0)).credits_granted, 8);
+	assert_int_equal(stats(c).peer_credits, 8);
+	assert_int_equal(stats(c).recv_credits_posted, 9);
+	sdp_conn_free(c);
+
+	/* The grant leaves room for the spare even at recv_credit_max. */
+	cfg = srv_cfg();
+	cfg.recv_credit_max = 4;
+	cfg.recv_credit_initial = 4;
+	cfg.recv_spare = 1;
+	c = srv_up(&cfg, 255, 1364);
+	assert_int_equal(nth(SDP_ACT_POST_RECV, 0)->u.post_recv.count, 4);
+	assert_int_equal(stats(c).peer_credits, 3);
+	assert_int_equal(stats(c).recv_credits_posted, 4);
+	sdp_conn_free(c);
+}
+
+/*
+ * A client spends every credit on PDUs the upper layer keeps, then sends
+ * one more back to back. Without a spare no receive is left for it: on a
+ * real QP it never arrives (RNR retries on RoCE, a terminated QP on
+ * iWARP). With one, it lands in a receive the engine asked for and the
+ * credit check catches it.
+ */
+static void
+test_spare_catches_send_without_credit(void **state)
+{
+	unsigned spare;
+
+	for (spare = 0; spare <= 1; spare++) {
+		struct sdp_config cfg = srv_cfg();
+		struct rxbook k = { 0, 0 };
+		struct sdp_conn *c = NULL;
+		uint8_t *b;
+		size_t n;
+		int i, rc;
+
+		print_message("recv_spare %u\n", spare);
+		cfg.recv_credit_max = (uint16_t)(3 + spare);
+		cfg.recv_credit_initial = 3;
+		cfg.recv_spare = spare;
+		assert_int_equal(sdp_conn_new(&cfg, NULL, &c), 0);
+		assert_int_equal(sdp_start(c, 1000), 0);
+		drain(c);
+		book(&k);
+		b = newbuf();
+		n = mkreq(b, 0x0100, 0x0100, 3, 1364, 8192, 1u << 20);
+		assert_int_equal(book_recv(c, &k, b, n, 1000), 0);
+		assert_int_equal(k.credits, 3);
+		assert_int_equal(k.posted, 3 + spare);
+		complete_all(c, 1000);
+
+		for (i = 0; i < 3; i++) {
+			b = newbuf();
+			n = mkdata(b, 3, i == 0 ? 10 : 0, 0, 0, 100);
+			assert_int_equal(book_recv(c, &k, b, n, 1001), 1);
+			/* The spare is never granted. */
+			assert_true(k.posted >= k.credits + spare);
+			assert_int_equal(stats(c).peer_credits, k.credits);
+		}
+		assert_int_equal(k.credits, 0);
+		assert_int_equal(stats(c).recv_held, 3);
+		assert_int_equal(count(SDP_ACT_SEND), 0);
+		assert_int_equal(k.posted, spare);
+		/* A reply goes out: it has nothing to grant, not the spare. */
+		assert_int_equal(sdp_send_pdu(c, 1, 100, 0, 1001), 0);
+		drain(c);
+		book(&k);
+		assert_int_equal(count(SDP_ACT_SEND), 1);
+		assert_int_equal(count(SDP_ACT_POST_RECV), 0);
+		assert_int_equal(k.credits, 0);
+		assert_int_equal(k.posted, spare);
+
+		b = newbuf();
+		n = mkdata(b, 3, 0, 0, 0, 100);
+		if (spare == 0) {
+			/* Only a harness can deliver it: nothing was posted. */
+			assert_int_equal(sdp_on_recv(c, b, n, 1002),
+			    SDP_ERR_RX_NOT_POSTED);
+		} else {
+			rc = book_recv(c, &k, b, n, 1002);
+			assert_int_equal(rc, SDP_ERR_RX_NO_CREDIT);
+			expect_disconnect(SDP_ERR_RX_NO_CREDIT, false);
+			assert_string_equal(sdp_error_name(rc),
+			    "rx_without_credit");
+			assert_int_equal(k.posted, 0);
+		}
+		sdp_conn_free(c);
+	}
 }
 
 /* ---------------------------------------------------------------------
@@ -1601,6 +1809,181 @@ test_keepalive_while_blocked(void **state)
 	sdp_conn_free(c);
 }
 
+/*
+ * A peer that never grants us a credit: the keepalive request cannot go
+ * out, and after keepalive_timeout_ms more the connection ends as if it
+ * had gone unanswered.
+ */
+static void
+test_keepalive_no_credit(void **state)
+{
+	struct sdp_config cfg = srv_cfg();
+	struct sdp_conn *c;
+
+	cfg.keepalive_interval_ms = 1000;
+	cfg.keepalive_timeout_ms = 500;
+	c = srv_up(&cfg, 255, 1364);
+	assert_int_equal(nth(SDP_ACT_TIMER, 0)->u.timer.deadline_ms, 2000);
+	assert_int_equal(stats(c).send_credits, 0);
+	assert_int_equal(sdp_on_timer(c, 2000), 0);
+	drain(c);
+	assert_int_equal(count(SDP_ACT_SEND), 0);
+	assert_int_equal(count(SDP_ACT_TIMER), 1);
+	assert_int_equal(nth(SDP_ACT_TIMER, 0)->u.timer.deadline_ms, 2500);
+	assert_int_equal(stats(c).keepalives_sent, 0);
+	/* Early: re-armed, nothing else. */
+	assert_int_equal(sdp_on_timer(c, 2499), 0);
+	drain(c);
+	assert_int_equal(A.n, 1);
+	assert_int_equal(nth(SDP_ACT_TIMER, 0)->u.timer.deadline_ms, 2500);
+	assert_int_equal(sdp_on_timer(c, 2500), SDP_ERR_KEEPALIVE_TIMEOUT);
+	drain(c);
+	expect_disconnect(SDP_ERR_KEEPALIVE_TIMEOUT, false);
+	assert_string_equal(sdp_error_name(A.a[A.n - 1].u.disconnect.reason),
+	    "keepalive_timeout");
+	assert_int_equal(stats(c).keepalives_sent, 0);
+	sdp_conn_free(c);
+}
+
+/*
+ * The same peer grants a credit in time. A credit comes in a message,
+ * and any message proves the peer alive: the request is dropped and the
+ * idle time starts again. At the next idle firing we hold the credit and
+ * the keepalive goes out.
+ */
+static void
+test_keepalive_credit_in_time(void **state)
+{
+	struct sdp_config cfg = srv_cfg();
+	struct sdp_conn *c;
+	struct sdp_data_hdr h;
+	uint8_t *b;
+
+	cfg.keepalive_interval_ms = 1000;
+	cfg.keepalive_timeout_ms = 500;
+	c = srv_up(&cfg, 255, 1364);
+	assert_int_equal(sdp_on_timer(c, 2000), 0);
+	drain(c);
+	assert_int_equal(count(SDP_ACT_SEND), 0);
+	b = newbuf();
+	assert_int_equal(sdp_on_recv(c, b, mkdata(b, 255, 1, 0, 0, 0), 2200),
+	    0);
+	drain(c);
+	assert_int_equal(stats(c).send_credits, 1);
+	/* The pending deadline fires early: no failure, the idle time next. */
+	assert_int_equal(sdp_on_timer(c, 2500), 0);
+	drain(c);
+	assert_int_equal(sdp_get_state(c), SDP_STATE_ESTABLISHED);
+	assert_int_equal(nth(SDP_ACT_TIMER, 0)->u.timer.deadline_ms, 3200);
+	assert_int_equal(sdp_on_timer(c, 3200), 0);
+	drain(c);
+	assert_int_equal(count(SDP_ACT_SEND), 1);
+	h = sent_hdr(nth(SDP_ACT_SEND, 0));
+	assert_int_equal(h.flags, SDP_FLAG_RESPONSE_REQUESTED);
+	/* Our last credit: it goes with a grant. */
+	assert_true(h.credits_granted >= 1);
+	assert_int_equal(stats(c).keepalives_sent, 1);
+	assert_int_equal(nth(SDP_ACT_TIMER, 0)->u.timer.deadline_ms, 3700);
+	b = newbuf();
+	assert_int_equal(sdp_on_recv(c, b, mkdata(b, 255, 1, 0, 0, 0), 3300),
+	    0);
+	drain(c);
+	assert_int_equal(sdp_on_timer(c, 3700), 0);
+	drain(c);
+	assert_int_equal(sdp_get_state(c), SDP_STATE_ESTABLISHED);
+	assert_int_equal(nth(SDP_ACT_TIMER, 0)->u.timer.deadline_ms, 4300);
+	sdp_conn_free(c);
+}
+
+/*
+ * Credits but no send slot (max_outstanding_sends): the request waits for
+ * a completion, goes out in time, and then has its own reply deadline.
+ */
+static void
+test_keepalive_waits_for_send_slot(void **state)
+{
+	struct sdp_config cfg = srv_cfg();
+	struct sdp_conn *c;
+	uint8_t *b = newbuf();
+
+	cfg.keepalive_interval_ms = 1000;
+	cfg.keepalive_timeout_ms = 500;
+	cfg.max_outstanding_sends = 1;
+	c = srv_up(&cfg, 255, 1364);
+	assert_int_equal(sdp_on_recv(c, b, mkdata(b, 255, 5, 0, 0, 0), 1000),
+	    0);
+	drain(c);
+	assert_int_equal(sdp_send_pdu(c, 1, 100, 0, 1000), 0);
+	drain(c);
+	assert_int_equal(count(SDP_ACT_SEND), 1);
+	assert_int_equal(sdp_on_timer(c, 2000), 0);
+	drain(c);
+	assert_int_equal(count(SDP_ACT_SEND), 0);
+	assert_int_equal(nth(SDP_ACT_TIMER, 0)->u.timer.deadline_ms, 2500);
+	assert_int_equal(sdp_on_send_complete(c, 1, 2300), 0);
+	drain(c);
+	assert_int_equal(count(SDP_ACT_SEND), 1);
+	assert_int_equal(sent_hdr(nth(SDP_ACT_SEND, 0)).flags,
+	    SDP_FLAG_RESPONSE_REQUESTED);
+	/* The armed 2500 fires early; the reply is due at 2800. */
+	assert_int_equal(sdp_on_timer(c, 2500), 0);
+	drain(c);
+	assert_int_equal(nth(SDP_ACT_TIMER, 0)->u.timer.deadline_ms, 2800);
+	b = newbuf();
+	assert_int_equal(sdp_on_recv(c, b, mkdata(b, 255, 0, 0, 0, 0), 2600),
+	    0);
+	drain(c);
+	assert_int_equal(sdp_on_timer(c, 2800), 0);
+	drain(c);
+	assert_int_equal(sdp_get_state(c), SDP_STATE_ESTABLISHED);
+	assert_int_equal(nth(SDP_ACT_TIMER, 0)->u.timer.deadline_ms, 3600);
+	sdp_conn_free(c);
+}
+
+/*
+ * Two engines: the client's upper layer stalls, holding every buffer, so
+ * the server runs out of credits mid-stream. Both idle timers fire; the
+ * stalled client still sends its keepalive with a grant, which proves it
+ * alive to the server before the server's unsent request times out. The
+ * connection outlives several keepalive periods and then drains.
+ */
+static void
+test_keepalive_stalled_peer_pair(void **state)
+{
+	struct sdp_config cc = cli_cfg(), sc = srv_cfg();
+	struct tlink l;
+	int i;
+
+	sc.recv_spare = 1;
+	assert_int_equal(tlink_init(&l, &cc, &sc, NULL), 0);
+	assert_int_equal(tlink_start(&l), 0);
+	tlink_settle(&l);
+	l.s[T_CLIENT].blocked = true;
+	assert_int_equal(sdp_set_upper_blocked(l.s[T_CLIENT].conn, true,
+	    l.now), 0);
+	for (i = 0; i < 8; i++) {
+		assert_int_equal(tlink_submit(&l, T_SERVER, 65536, 0), 0);
+	}
+	tlink_settle(&l);
+	assert_int_equal(stats(l.s[T_SERVER].conn).send_credits, 0);
+	assert_true(stats(l.s[T_SERVER].conn).queued_pdus > 0);
+	for (i = 0; i < 4 * 125; i++) {
+		tlink_advance(&l, 1000);
+		tlink_settle(&l);
+		assert_false(l.s[T_SERVER].disconnected);
+		assert_false(l.s[T_CLIENT].disconnected);
+	}
+	assert_true(stats(l.s[T_SERVER].conn).keepalives_received > 0);
+	assert_true(stats(l.s[T_CLIENT].conn).keepalives_sent > 0);
+	l.s[T_CLIENT].blocked = false;
+	assert_int_equal(sdp_set_upper_blocked(l.s[T_CLIENT].conn, false,
+	    l.now), 0);
+	assert_int_equal(tlink_release(&l, T_CLIENT, l.s[T_CLIENT].held), 0);
+	tlink_settle(&l);
+	assert_int_equal(l.s[T_CLIENT].pdus_delivered, 8);
+	tlink_clear(&l);
+}
+
 /* ---------------------------------------------------------------------
  * Lifecycle and misuse
  * ------------------------------------------------------------------- */
@@ -1851,6 +2234,8 @@ fm_scenario_pair(struct tmem *m, const struct sdp_mem *mem,
 	struct tlink l;
 	int rc, i;
 
+	/* The server as the daemon runs it, with its spare receive. */
+	sc.recv_spare = 1;
 	memset(res, 0, sizeof(*res));
 	rc = tlink_init(&l, &cc, &sc, mem);
 	if (rc == SDP_ERR_NOMEM) {
@@ -1922,6 +2307,8 @@ main(void)
 		cmocka_unit_test(test_credit_last_needs_grant_extra_receive),
 		cmocka_unit_test(test_credits_255_and_beyond),
 		cmocka_unit_test(test_peer_without_credit),
+		cmocka_unit_test(test_spare_negotiate),
+		cmocka_unit_test(test_spare_catches_send_without_credit),
 		cmocka_unit_test(test_receive_checks),
 		cmocka_unit_test(test_reassembly),
 		cmocka_unit_test(test_reassembly_rejections),
@@ -1937,6 +2324,10 @@ main(void)
 		cmocka_unit_test(test_keepalive_answered),
 		cmocka_unit_test(test_keepalive_peer_request),
 		cmocka_unit_test(test_keepalive_while_blocked),
+		cmocka_unit_test(test_keepalive_no_credit),
+		cmocka_unit_test(test_keepalive_credit_in_time),
+		cmocka_unit_test(test_keepalive_waits_for_send_slot),
+		cmocka_unit_test(test_keepalive_stalled_peer_pair),
 		cmocka_unit_test(test_shutdown),
 		cmocka_unit_test(test_misuse),
 		cmocka_unit_test(test_clock_backwards),

@@ -24,7 +24,7 @@ static const int nonfatal[] = {
 	SDP_ERR_CFG_MAX_FRAGMENTED_SIZE, SDP_ERR_CFG_MAX_READ_WRITE_SIZE,
 	SDP_ERR_CFG_NEGOTIATE_TIMEOUT, SDP_ERR_CFG_KEEPALIVE,
 	SDP_ERR_CFG_SEND_QUEUE_MAX, SDP_ERR_CFG_MAX_OUTSTANDING,
-	SDP_ERR_CFG_OVERRIDE,
+	SDP_ERR_CFG_OVERRIDE, SDP_ERR_CFG_RECV_SPARE,
 	SDP_ERR_BD_EMPTY, SDP_ERR_BD_ALIGN, SDP_ERR_BD_COUNT,
 	SDP_ERR_BD_ZERO_LENGTH, SDP_ERR_BD_TOTAL, SDP_ERR_BD_WRAP,
 };
@@ -86,6 +86,8 @@ test_error_names_distinct(void **state)
 	    "negotiate_timeout");
 	assert_string_equal(sdp_error_name(SDP_ERR_SHUTDOWN),
 	    "local_shutdown");
+	assert_string_equal(sdp_error_name(SDP_ERR_RX_NO_CREDIT),
+	    "rx_without_credit");
 }
 
 static void

@@ -4,7 +4,8 @@
  * The link checks the rules at the wire, from headers alone, so a bug in
  * the engine's own bookkeeping cannot hide a broken rule:
  * - a side sends only with a credit, and its last credit only with a grant;
- * - every credit it grants is backed by a receive its caller posted;
+ * - every credit it grants is backed by a receive its caller posted, and
+ *   once negotiated its recv_spare receives are posted besides;
  * - credits and CreditsRequested on the wire are 1..255 (0..255 granted);
  * - a message fits the peer's posted buffer and the negotiated sizes;
  * - headers are canonical: DataOffset 24 with payload, 0 without, zero
@@ -371,6 +372,11 @@ tlink_drain(struct tlink *l, int side)
 	assert_true(st.recv_credits_posted + st.recv_held <=
 	    s->cfg.recv_credit_max);
 	assert_int_equal(st.recv_held, s->held);
+	/* The spare: posted beyond every credit granted, never granted. */
+	if (s->negotiated && !s->disconnected) {
+		assert_true(s->granted_total - s->data_in + s->cfg.recv_spare <=
+		    s->post_count);
+	}
 	if (st.queued_pdus > s->max_queue_seen) {
 		s->max_queue_seen = st.queued_pdus;
 	}
