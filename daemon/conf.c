@@ -65,7 +65,7 @@ static const struct opt opts[] = {
 	{ "global", "ird", OPT_UINT, O(ird), 1, 255 },
 	{ "global", "ord", OPT_UINT, O(ord), 1, 255 },
 
-	{ "smbdirect", "receive_credits", OPT_UINT, O(receive_credits), 3,
+	{ "smbdirect", "receive_credits", OPT_UINT, O(receive_credits), 4,
 	    255 },
 	{ "smbdirect", "send_credit_target", OPT_UINT, O(send_credit_target),
 	    1, 255 },

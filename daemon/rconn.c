@@ -907,6 +907,15 @@ rconn_setup(struct rconn *c, const struct rdma_conn_param *req)
 
 	sdp_config_init_defaults(&sc, SDP_ROLE_SERVER);
 	sc.recv_credit_max = (uint16_t)cfg->receive_credits;
+	/*
+	 * One receive beyond every credit granted: a client that sends
+	 * without a credit lands in it and is caught (rx_without_credit),
+	 * instead of stalling in RNR retries or an iWARP terminate.
+	 */
+	sc.recv_spare = 1;
+	if (sc.recv_credit_initial > sc.recv_credit_max - sc.recv_spare) {
+		sc.recv_credit_initial = sc.recv_credit_max - sc.recv_spare;
+	}
 	sc.send_credit_target = (uint16_t)cfg->send_credit_target;
 	sc.max_send_size = cfg->max_send_size;
 	sc.max_receive_size = cfg->max_receive_size;

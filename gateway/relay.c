@@ -142,6 +142,8 @@ rlog(struct relay *r, const char *fmt, ...)
 	    msg);
 }
 
+#define rdebug(r, ...)	syslog(LOG_DEBUG, __VA_ARGS__)
+
 static void
 add(uint64_t *c, uint64_t n)
 {
@@ -717,6 +719,8 @@ up_request(struct relay *r, uint8_t *pdu, size_t len)
 		}
 		total += clen + pad;
 	}
+	rdebug(r, "conn=%llu: request of %u commands, %zu bytes, offloaded",
+	    (unsigned long long)r->conn_id, c.n, total);
 	rc = up_forward(r, iov, niov, total);
 out:
 	for (i = 0; i < c.n; i++) {
@@ -850,6 +854,9 @@ down_read_rdma(struct relay *r, const uint8_t *head, size_t head_len,
 	}
 	nd = desc_trim(pcopy->desc, pcopy->n_desc, n);
 	gw_read_resp_rdma(head, n, resp);
+	rdebug(r, "conn=%llu: READ response %llu: %u bytes by RDMA WRITE "
+	    "(slot %d)", (unsigned long long)r->conn_id,
+	    (unsigned long long)gw_le64(head + 24), n, s);
 	pthread_mutex_lock(&r->wlock);
 	rc = sdctl_chan_rdma_write(r->chan, (uint64_t)s + 1,
 	    (uint64_t)s * r->slot_size, pcopy->desc, nd, resp, sizeof(resp),

@@ -166,7 +166,7 @@ test_errors_name_file_and_line(void **state)
 	expect_error("[global]\nlisten = host.example:445\n", 2,
 	    "is not ADDR:PORT");
 	expect_error("[smbdirect]\nreceive_credits = 256\n", 2,
-	    "out of range (3 to 255)");
+	    "out of range (4 to 255)");
 	expect_error("[smbdirect]\nreceive_credits = -1\n", 2,
 	    "is not a number");
 	expect_error("[smbdirect]\nmax_fragmented_size = 64K\n", 2,

@@ -32,11 +32,12 @@ main(void)
 EOC
 cflags=$(pkg-config --cflags smbdirect-ctl)
 libs=$(pkg-config --libs smbdirect-ctl)
+# pkg-config prefixes variables with the sysroot too.
 libdir=$(pkg-config --variable=libdir smbdirect-ctl)
 # A sanitizer build installs an instrumented library: link like it.
 ${CC:-cc} ${SD_LDFLAGS:-} $cflags -o "$tmp/t" "$tmp/t.c" $libs ||
 	{ echo "FAIL: a program does not build against the installed library"; exit 1; }
-out=$(LD_LIBRARY_PATH=$tmp/root$libdir "$tmp/t")
+out=$(LD_LIBRARY_PATH=$libdir "$tmp/t")
 [ "$out" = iwarp ] || { echo "FAIL: the program printed '$out'"; exit 1; }
 # Only sdctl_* is exported.
 so=$(find "$tmp/root" -name 'libsmbdirect-ctl.so.*' -type f | head -n 1)

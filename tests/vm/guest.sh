@@ -19,9 +19,18 @@ teepid=$!
 
 log() { echo "guest: $*"; }
 finish() {
+	# Let the log drain, but not forever: a test's leftover background
+	# process may still hold the pipe. Then end every leftover, so the
+	# VM powers off with nothing half-done behind it.
 	exec >&- 2>&-
-	wait "$teepid"
+	for _ in $(seq 30); do
+		kill -0 "$teepid" 2>/dev/null || break
+		sleep 0.1
+	done
 	echo "$1" >/tb/status
+	kill -TERM -1 2>/dev/null
+	sleep 0.5
+	kill -KILL -1 2>/dev/null
 	exit "$1"
 }
 
