@@ -260,8 +260,14 @@ msmb2_read(const struct msmb2_hdr *req, uint32_t data_len,
 	put32(b + 4, data_len);		/* DataLength */
 	put32(b + 8, remaining);	/* DataRemaining */
 	if (data_len == 0) {
-		b[16] = 0;		/* Buffer: at least 1 byte */
-		return MSMB2_READ_DATA_OFF + 1;
+		/*
+		 * No Buffer byte when the data went by RDMA: the Linux
+		 * client (fs/smb/client, cifs_readv_receive) counts the RDMA
+		 * bytes as read and would leave a pad byte in the stream,
+		 * where it corrupts the next response. Windows and ksmbd
+		 * send these 80 bytes too.
+		 */
+		return MSMB2_READ_DATA_OFF;
 	}
 	return MSMB2_READ_DATA_OFF + data_len;
 }

@@ -153,8 +153,8 @@ gw_read_resp_rdma(const uint8_t *resp_hdr, uint32_t bytes,
 
 	memcpy(out, resp_hdr, GW_HDR);
 	gw_set_next(out, 0);
-	memset(b, 0, 17);
-	put16(b, 17);			/* StructureSize */
+	memset(b, 0, 16);
+	put16(b, 17);			/* StructureSize, as the spec says */
 	b[2] = 0x50;			/* DataOffset: right after the body */
 	put32(b + 4, 0);		/* DataLength: none inline */
 	put32(b + 8, bytes);		/* DataRemaining: sent by RDMA */

@@ -24,8 +24,13 @@
 #define GW_STATUS_NOT_SUPPORTED	0xc00000bbu
 /* A rewritten WRITE request: header and fixed body, data follows. */
 #define GW_WRITE_REQ_LEN	(GW_HDR + 48)
-/* A READ response for data sent by RDMA: header, body, one pad byte. */
-#define GW_READ_RESP_RDMA_LEN	(GW_HDR + 17)
+/*
+ * A READ response for data sent by RDMA: header and the 16-byte body, no
+ * Buffer byte. The Linux client counts the RDMA bytes as read and would
+ * leave a pad byte in the stream, corrupting the next response (Windows
+ * and ksmbd send 80 bytes as well).
+ */
+#define GW_READ_RESP_RDMA_LEN	(GW_HDR + 16)
 /* An error response: header and the 9-byte ERROR body. */
 #define GW_ERROR_RESP_LEN	(GW_HDR + 9)
 /* An ECHO request (StructureSize 4). */
