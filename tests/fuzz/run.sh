@@ -1,45 +1,56 @@
 #!/bin/sh
-# Run each libFuzzer target of the SMB Direct engine for a short time on
-# its committed seed corpus (a TESTS entry of `make check`).
+# Run every libFuzzer target for a short time on its committed seed corpus
+# (a TESTS entry of `make check` and `make unit-check`).
 #
-# Targets built by a --enable-fuzzing build are used as they are;
-# otherwise the script compiles them with clang into a temporary
-# directory (-fsanitize=fuzzer,address,undefined). A crash, a leak, a
-# sanitizer report or a build failure fails the test. Without clang, or
-# without its libFuzzer runtime, it fails too (exit 99, a hard error):
-# clang is a declared test dependency (Debian: clang and
+# The targets and what each one is built from are the table below, one
+# line each: "name: sources (relative to $srcdir, globs allowed) and link
+# flags". tests/unit/sdp.mk lists the same sources for a --enable-fuzzing
+# build; a target added in one place belongs in the other.
+#
+# A target built by a --enable-fuzzing build (tests/fuzz/<name> here) is
+# used as it is; otherwise the script compiles it with clang into a
+# temporary directory (-fsanitize=fuzzer,address,undefined). A crash, a
+# leak, a sanitizer report or a build failure fails the test. Without
+# clang, or without its libFuzzer runtime, it fails too (exit 99, a hard
+# error): clang is a declared test dependency (Debian: clang and
 # libclang-rt-14-dev, installed by scripts/deps.sh), and a skipped fuzz
 # run would hide breakage.
 #
-# SDP_FUZZ_SECONDS sets the time per target (default 10); CLANG the
-# compiler. New inputs go to a temporary corpus, never to the source tree.
+# SDP_FUZZ_SECONDS sets the time per target (default 10); SDP_FUZZ_TARGETS
+# runs only the named targets; CLANG names the compiler. New inputs go to a
+# temporary corpus, never to the source tree.
 set -u
 
 srcdir=${srcdir:-.}
+builddir=${builddir:-.}
 secs=${SDP_FUZZ_SECONDS:-10}
 clang=${CLANG:-clang}
-targets="fuzz_sdp_wire fuzz_sdp_bd fuzz_sdp_conn"
+
+table() {
+	cat <<-'EOF'
+	fuzz_sdp_wire: tests/fuzz/fuzz_sdp_wire.c proto/sdp_*.c
+	fuzz_sdp_bd: tests/fuzz/fuzz_sdp_bd.c proto/sdp_*.c
+	fuzz_sdp_conn: tests/fuzz/fuzz_sdp_conn.c proto/sdp_*.c
+	fuzz_frame: tests/fuzz/fuzz_frame.c proto/frame.c
+	fuzz_smb2: tests/fuzz/fuzz_smb2.c libclient/smb2.c proto/frame.c
+	fuzz_chan: tests/fuzz/fuzz_chan.c libclient/chan.c libclient/pass.c libclient/io.c proto/frame.c
+	fuzz_conf: tests/fuzz/fuzz_conf.c daemon/conf.c -linih
+	EOF
+}
+
+targets=${SDP_FUZZ_TARGETS:-$(table | sed 's/:.*//')}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/sdp-fuzz.XXXXXX") || exit 99
 trap 'rm -rf "$work"' EXIT INT TERM
 
-built=yes
-for t in $targets; do
-	[ -x "tests/fuzz/$t" ] || built=no
-done
-
-if [ "$built" = yes ]; then
-	bindir=tests/fuzz
-	echo "run.sh: using the targets of this --enable-fuzzing build"
-else
+# Make sure clang can build libFuzzer targets; exit 99 if it cannot.
+probe_clang() {
 	if ! command -v "$clang" >/dev/null 2>&1; then
 		echo "run.sh: ERROR: $clang not found: the fuzz run needs the" \
 		    "Debian packages clang and libclang-rt-14-dev" \
 		    "(scripts/deps.sh installs them)" >&2
 		exit 99
 	fi
-	mkdir -p "$work/inc" "$work/bin"
-	: >"$work/inc/config.h"
 	cat >"$work/probe.c" <<-EOF
 	int LLVMFuzzerTestOneInput(const unsigned char *, unsigned long);
 	int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n)
@@ -53,36 +64,74 @@ else
 		cat "$work/probe.log" >&2
 		exit 99
 	fi
-	for t in $targets; do
-		if ! "$clang" -g -O1 -fsanitize=fuzzer,address,undefined \
-		    -fno-sanitize-recover=all -I"$work/inc" \
-		    -I"$srcdir/proto" "$srcdir/tests/fuzz/$t.c" \
-		    "$srcdir"/proto/sdp_*.c -o "$work/bin/$t"; then
-			echo "run.sh: FAIL: cannot build $t"
-			exit 1
-		fi
-	done
-	bindir=$work/bin
-	echo "run.sh: built the targets with $clang"
-fi
+	# Stands in for configure's config.h: the sources rely only on
+	# AC_USE_SYSTEM_EXTENSIONS's _GNU_SOURCE from it.
+	mkdir -p "$work/inc" "$work/bin"
+	echo '#define _GNU_SOURCE 1' >"$work/inc/config.h"
+	probed=yes
+}
 
+# Compile target $1 from its table line into $work/bin; 0 or 1.
+build() {
+	line=$(table | grep "^$1:") || {
+		echo "run.sh: FAIL: no target $1 in the table"
+		return 1
+	}
+	srcs=
+	flags=
+	for w in ${line#*:}; do
+		case $w in
+		-*)	flags="$flags $w" ;;
+		*)	for f in "$srcdir"/$w; do
+				[ -f "$f" ] || {
+					echo "run.sh: FAIL: $1: no $f"
+					return 1
+				}
+				srcs="$srcs $f"
+			done ;;
+		esac
+	done
+	# shellcheck disable=SC2086 # word lists, split on purpose
+	"$clang" -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all -I"$work/inc" -I"$srcdir" \
+	    -I"$srcdir/proto" -I"$builddir" $srcs -o "$work/bin/$1" $flags
+}
+
+probed=no
 fail=0
 total=0
 for t in $targets; do
+	if [ -x "$builddir/tests/fuzz/$t" ]; then
+		bin=$builddir/tests/fuzz/$t
+		how="this --enable-fuzzing build's"
+	else
+		[ "$probed" = yes ] || probe_clang
+		if ! build "$t" >"$work/$t.build" 2>&1; then
+			echo "FAIL: $t: cannot build it with $clang:"
+			cat "$work/$t.build"
+			fail=1
+			continue
+		fi
+		bin=$work/bin/$t
+		how="built with $clang"
+	fi
 	mkdir -p "$work/corpus-$t"
-	"$bindir/$t" -max_total_time="$secs" -print_final_stats=1 \
+	seeds=$srcdir/tests/fuzz/corpus/$t
+	[ -d "$seeds" ] || seeds=
+	"$bin" -max_total_time="$secs" -print_final_stats=1 \
 	    -timeout=10 -rss_limit_mb=2048 "$work/corpus-$t" \
-	    "$srcdir/tests/fuzz/corpus/$t" >"$work/$t.log" 2>&1
+	    ${seeds:+"$seeds"} >"$work/$t.log" 2>&1
 	rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' \
 	    "$work/$t.log")
 	cov=$(grep -o 'cov: [0-9]*' "$work/$t.log" | tail -n 1)
 	if [ "$rc" -ne 0 ]; then
-		echo "FAIL: $t (exit $rc) after ${execs:-?} executions:"
+		echo "FAIL: $t ($how) exit $rc after ${execs:-?} executions:"
 		tail -n 60 "$work/$t.log"
 		fail=1
 	else
-		echo "ok: $t: ${execs:-?} executions in ${secs}s, $cov"
+		echo "ok: $t ($how): ${execs:-?} executions in ${secs}s," \
+		    "$cov"
 		total=$((total + ${execs:-0}))
 	fi
 done

@@ -1,4 +1,5 @@
-# Unit tests, fuzz targets and the benchmark of the SMB Direct engine.
+# Unit tests and the benchmark of the SMB Direct engine, and every fuzz
+# target of the tree.
 #
 # One cmocka program per module (test_sdp_<module>); test_sdp_pair is the
 # randomized two-engine test (SDP_PAIR_PDUS=N runs it longer). All link
@@ -42,30 +43,63 @@ tests_unit_test_sdp_pair_CFLAGS = $(SDP_TEST_CFLAGS)
 tests_unit_test_sdp_pair_LDADD = $(SDP_TEST_LIBS)
 
 # ---- fuzzing ----------------------------------------------------------
-# tests/fuzz/run.sh runs each target for SDP_FUZZ_SECONDS (10) on its seed
-# corpus. A --enable-fuzzing build (CC=clang) builds the targets here;
-# otherwise run.sh compiles them with clang itself, and fails without it
-# (clang and libclang-rt-14-dev are test dependencies, scripts/deps.sh).
+# Every libFuzzer target of the tree lives here, not only the engine's.
+# tests/fuzz/run.sh runs each for SDP_FUZZ_SECONDS (10) on its seed corpus
+# (tests/fuzz/corpus/<target>/, written by tests/fuzz/make-seeds.py). A
+# --enable-fuzzing build (CC=clang) builds the targets here; otherwise
+# run.sh compiles them with clang itself from the table at its top, which
+# names the same sources as below, and fails without clang (clang and
+# libclang-rt-14-dev are test dependencies, scripts/deps.sh).
+#
+# Each target compiles the code it fuzzes from source rather than linking
+# its library: libFuzzer needs that code instrumented (-fsanitize=fuzzer)
+# to see coverage, and the libraries are built without it.
 SDP_FUZZ_TARGETS = tests/fuzz/fuzz_sdp_wire tests/fuzz/fuzz_sdp_bd \
-	tests/fuzz/fuzz_sdp_conn
+	tests/fuzz/fuzz_sdp_conn tests/fuzz/fuzz_frame tests/fuzz/fuzz_smb2 \
+	tests/fuzz/fuzz_chan tests/fuzz/fuzz_conf
 SDP_FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all
+SDP_FUZZ_CFLAGS = $(AM_CFLAGS) $(SDP_FUZZ_FLAGS)
 
 if ENABLE_FUZZING
 check_PROGRAMS += $(SDP_FUZZ_TARGETS)
 endif
 tests_fuzz_fuzz_sdp_wire_SOURCES = tests/fuzz/fuzz_sdp_wire.c proto/sdp.h \
 	$(SDP_SOURCES)
-tests_fuzz_fuzz_sdp_wire_CFLAGS = $(AM_CFLAGS) $(SDP_FUZZ_FLAGS)
+tests_fuzz_fuzz_sdp_wire_CFLAGS = $(SDP_FUZZ_CFLAGS)
 tests_fuzz_fuzz_sdp_wire_LDFLAGS = $(SDP_FUZZ_FLAGS)
 tests_fuzz_fuzz_sdp_bd_SOURCES = tests/fuzz/fuzz_sdp_bd.c proto/sdp.h \
 	$(SDP_SOURCES)
-tests_fuzz_fuzz_sdp_bd_CFLAGS = $(AM_CFLAGS) $(SDP_FUZZ_FLAGS)
+tests_fuzz_fuzz_sdp_bd_CFLAGS = $(SDP_FUZZ_CFLAGS)
 tests_fuzz_fuzz_sdp_bd_LDFLAGS = $(SDP_FUZZ_FLAGS)
 tests_fuzz_fuzz_sdp_conn_SOURCES = tests/fuzz/fuzz_sdp_conn.c proto/sdp.h \
 	$(SDP_SOURCES)
-tests_fuzz_fuzz_sdp_conn_CFLAGS = $(AM_CFLAGS) $(SDP_FUZZ_FLAGS)
+tests_fuzz_fuzz_sdp_conn_CFLAGS = $(SDP_FUZZ_CFLAGS)
 tests_fuzz_fuzz_sdp_conn_LDFLAGS = $(SDP_FUZZ_FLAGS)
+
+# proto/frame.c: the data channel's frame codec.
+tests_fuzz_fuzz_frame_SOURCES = tests/fuzz/fuzz_frame.c proto/frame.c \
+	proto/frame.h
+tests_fuzz_fuzz_frame_CFLAGS = $(SDP_FUZZ_CFLAGS)
+tests_fuzz_fuzz_frame_LDFLAGS = $(SDP_FUZZ_FLAGS)
+
+# libclient's parsers (libclient/local.mk describes the two targets).
+tests_fuzz_fuzz_smb2_SOURCES = tests/fuzz/fuzz_smb2.c libclient/smb2.c \
+	libclient/smbdirect-ctl.h proto/frame.c proto/frame.h
+tests_fuzz_fuzz_smb2_CFLAGS = $(SDP_FUZZ_CFLAGS)
+tests_fuzz_fuzz_smb2_LDFLAGS = $(SDP_FUZZ_FLAGS)
+tests_fuzz_fuzz_chan_SOURCES = tests/fuzz/fuzz_chan.c libclient/chan.c \
+	libclient/chan.h libclient/pass.c libclient/io.c libclient/io.h \
+	libclient/smbdirect-ctl.h proto/frame.c proto/frame.h
+tests_fuzz_fuzz_chan_CFLAGS = $(SDP_FUZZ_CFLAGS)
+tests_fuzz_fuzz_chan_LDFLAGS = $(SDP_FUZZ_FLAGS)
+
+# daemon/conf.c: smbdirectd.conf and the option parsers, over inih.
+tests_fuzz_fuzz_conf_SOURCES = tests/fuzz/fuzz_conf.c daemon/conf.c \
+	daemon/conf.h
+tests_fuzz_fuzz_conf_CFLAGS = $(SDP_FUZZ_CFLAGS) $(INIH_CFLAGS)
+tests_fuzz_fuzz_conf_LDFLAGS = $(SDP_FUZZ_FLAGS)
+tests_fuzz_fuzz_conf_LDADD = $(INIH_LIBS)
 
 TESTS += tests/fuzz/run.sh
 EXTRA_DIST += tests/fuzz/run.sh tests/fuzz/make-seeds.py tests/fuzz/corpus
