@@ -113,6 +113,13 @@ struct conn {
 	char			 why[160];
 	uint64_t		 reads, writes, read_bytes, write_bytes;
 	uint64_t		 rdma_ops;
+	/*
+	 * The token of the request being served if it asked for
+	 * RDMA_V1_INVALIDATE. Its response invalidates it whatever its
+	 * status: Linux cifs counts on the server for that and does not
+	 * invalidate locally (a READ at end of file too).
+	 */
+	uint32_t		 inval;
 };
 
 static const char	*role = "master";
@@ -491,7 +498,7 @@ send_error(struct conn *c, const struct msmb2_hdr *h, uint32_t status)
 {
 	uint8_t rsp[MSMB2_ERROR_LEN];
 
-	return send_pdu(c, rsp, msmb2_error(h, status, rsp), 0);
+	return send_pdu(c, rsp, msmb2_error(h, status, rsp), c->inval);
 }
 
 /* Seed step 3: the RDMA interfaces, as FSCTL_QUERY_NETWORK_INTERFACE_INFO. */
@@ -698,10 +705,15 @@ do_rw(struct c1 *s, struct conn *c, const struct msmb2_hdr *h,
 	    c->dialect == 0x0300)) {
 		return send_error(c, h, STATUS_INVALID_PARAMETER);
 	}
+	c->inval = rw.channel == SMB2_CHANNEL_RDMA_V1_INVALIDATE ?
+	    rw.desc[0].token : 0;
 	if (h->command == SMB2_WRITE) {
-		return do_write(s, c, h, &rw, pdu, len);
+		rc = do_write(s, c, h, &rw, pdu, len);
+	} else {
+		rc = do_read(s, c, h, &rw);
 	}
-	return do_read(s, c, h, &rw);
+	c->inval = 0;
+	return rc;
 }
 
 /* FILETIME: 100 ns units since 1601-01-01. */

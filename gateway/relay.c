@@ -524,8 +524,10 @@ is_rdma_rw(const uint8_t *pdu, size_t len, const struct gw_cmd *k,
  * responses come back.
  */
 static int
-up_refuse_signed(struct relay *r, const uint8_t *pdu, const struct gw_chain *c)
+up_refuse_signed(struct relay *r, const uint8_t *pdu, size_t len,
+    const struct gw_chain *c)
 {
+	struct sdctl_smb2_rw rw;
 	uint8_t echo[GW_MAX_CHAIN][GW_ECHO_REQ_LEN + 4];
 	struct iovec iov[GW_MAX_CHAIN + 1];
 	size_t total = 0;
@@ -544,19 +546,27 @@ up_refuse_signed(struct relay *r, const uint8_t *pdu, const struct gw_chain *c)
 		}
 		p->kind = PEND_SUBST;
 		p->status = GW_STATUS_NOT_SUPPORTED;
+		p->invalidate = 0;
 		memcpy(p->req_hdr, pdu + c->cmd[i].off, GW_HDR);
+		if ((c->cmd[i].command == GW_CMD_READ ||
+		    c->cmd[i].command == GW_CMD_WRITE) &&
+		    sdctl_smb2_rw_parse(pdu, len, c->cmd[i].off, UINT32_MAX,
+		    &rw) == 0 &&
+		    rw.channel == SMB2_CHANNEL_RDMA_V1_INVALIDATE) {
+			p->invalidate = rw.desc[0].token;
+		}
 	}
 	pthread_mutex_unlock(&r->lock);
 	for (i = 0; i < c->n; i++) {
-		size_t len = i + 1 < c->n ? GW_ECHO_REQ_LEN + 4 :
+		size_t elen = i + 1 < c->n ? GW_ECHO_REQ_LEN + 4 :
 		    GW_ECHO_REQ_LEN;
 
 		memset(echo[i], 0, sizeof(echo[i]));
 		gw_echo_for(pdu + c->cmd[i].off, echo[i]);
 		gw_set_next(echo[i], i + 1 < c->n ? GW_ECHO_REQ_LEN + 4 : 0);
 		iov[i + 1].iov_base = echo[i];
-		iov[i + 1].iov_len = len;
-		total += len;
+		iov[i + 1].iov_len = elen;
+		total += elen;
 	}
 	return up_forward(r, iov, (int)c->n + 1, total);
 }
@@ -606,7 +616,7 @@ up_request(struct relay *r, uint8_t *pdu, size_t len)
 		goto plain;
 	}
 	if (signed_rdma > 0) {
-		return up_refuse_signed(r, pdu, &c);
+		return up_refuse_signed(r, pdu, len, &c);
 	}
 	if (c.n > 1) {
 		add(&r->st->compound_requests, 1);
@@ -682,6 +692,12 @@ up_request(struct relay *r, uint8_t *pdu, size_t len)
 			rc = -ENOBUFS;
 			goto out;
 		}
+		rdebug(r, "conn=%llu: READ %llu of %u at %llu: %u descriptors, "
+		    "first %#llx+%u token %#x", (unsigned long long)r->conn_id,
+		    (unsigned long long)c.cmd[i].msg_id, rw[i].length,
+		    (unsigned long long)rw[i].offset, rw[i].n_desc,
+		    (unsigned long long)rw[i].desc[0].offset,
+		    rw[i].desc[0].length, rw[i].desc[0].token);
 		gw_read_req_strip(pdu + c.cmd[i].off, c.cmd[i].len);
 	}
 	/* Rebuild the chain, command by command, 8-byte aligned. */
@@ -855,8 +871,11 @@ down_read_rdma(struct relay *r, const uint8_t *head, size_t head_len,
 	nd = desc_trim(pcopy->desc, pcopy->n_desc, n);
 	gw_read_resp_rdma(head, n, resp);
 	rdebug(r, "conn=%llu: READ response %llu: %u bytes by RDMA WRITE "
-	    "(slot %d)", (unsigned long long)r->conn_id,
-	    (unsigned long long)gw_le64(head + 24), n, s);
+	    "(slot %d) to %u descriptors, first %#llx+%u token %#x, "
+	    "invalidate %#x", (unsigned long long)r->conn_id,
+	    (unsigned long long)gw_le64(head + 24), n, s, nd,
+	    (unsigned long long)pcopy->desc[0].offset, pcopy->desc[0].length,
+	    pcopy->desc[0].token, pcopy->invalidate);
 	pthread_mutex_lock(&r->wlock);
 	rc = sdctl_chan_rdma_write(r->chan, (uint64_t)s + 1,
 	    (uint64_t)s * r->slot_size, pcopy->desc, nd, resp, sizeof(resp),
@@ -897,6 +916,10 @@ down_compound(struct relay *r, uint8_t *buf, size_t len)
 		}
 		return down_send(r, buf, len, 0);
 	}
+	rdebug(r, "conn=%llu: response of %u commands, first %u id %llu "
+	    "status %#x", (unsigned long long)r->conn_id, c.n,
+	    c.cmd[0].command, (unsigned long long)c.cmd[0].msg_id,
+	    c.cmd[0].status);
 	pthread_mutex_lock(&r->lock);
 	for (i = 0; i < c.n; i++) {
 		struct pend *p = pend_find(r, c.cmd[i].msg_id, false);
@@ -953,7 +976,14 @@ down_compound(struct relay *r, uint8_t *buf, size_t len)
 			if (pc[i].invalidate != 0) {
 				inv = pc[i].invalidate;
 			}
-		} else if (have[i] && pc[i].kind == PEND_WRITE_INV) {
+		}
+		/*
+		 * RDMA_V1_INVALIDATE: the client relies on the server to
+		 * invalidate its token with the response, whatever its status
+		 * (Linux cifs does not invalidate locally then; a READ at end
+		 * of file must still invalidate).
+		 */
+		if (have[i] && pc[i].invalidate != 0) {
 			inv = pc[i].invalidate;
 		}
 		memcpy(out + olen, piece, plen);

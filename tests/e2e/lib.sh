@@ -183,3 +183,96 @@ fds_back_to() {
 		return 1
 	fi
 }
+
+# ---------------------------------------------------------------------
+# Samba, the gateway and the kernel's SMB Direct client (cifs.ko, rebuilt
+# by the test bed with CONFIG_CIFS_SMB_DIRECT).
+# ---------------------------------------------------------------------
+
+SMBDIRECT_GW=$B/gateway/smbdirect-gw
+SMB_USER=sduser
+SMB_PASS=sd-Passw0rd
+SHARE=/srv/share
+GW_PID=
+SMBD_PID=
+
+# start_samba: Debian's smbd on loopback, TCP 445, a share on tmpfs.
+start_samba() {
+	local s=/run/sdsamba
+	mkdir -p $s/private $s/lock $s/state $s/cache $s/pid $s/ncalrpc \
+		/run/samba /var/log/samba "$SHARE"
+	mountpoint -q "$SHARE" || mount -t tmpfs -o size=900M tmpfs "$SHARE"
+	chmod 0777 "$SHARE"
+	id "$SMB_USER" >/dev/null 2>&1 ||
+		useradd -M -s /usr/sbin/nologin "$SMB_USER" || return 1
+	cat >$s/smb.conf <<EOC
+[global]
+	interfaces = lo
+	bind interfaces only = yes
+	smb ports = 445
+	server min protocol = SMB3
+	passdb backend = tdbsam:$s/private/passdb.tdb
+	private dir = $s/private
+	lock directory = $s/lock
+	state directory = $s/state
+	cache directory = $s/cache
+	pid directory = $s/pid
+	ncalrpc dir = $s/ncalrpc
+	binddns dir = $s/bind-dns
+	log file = $TB_OUT/samba.log
+	load printers = no
+	disable spoolss = yes
+[share]
+	path = $SHARE
+	read only = no
+	force user = root
+EOC
+	printf '%s\n%s\n' "$SMB_PASS" "$SMB_PASS" |
+		smbpasswd -c $s/smb.conf -s -a "$SMB_USER" >/dev/null || return 1
+	smbd -s $s/smb.conf --foreground --no-process-group \
+		>"$TB_OUT/smbd.out" 2>&1 &
+	SMBD_PID=$!
+	wait_until 30 tcp_listening 127.0.0.1:445
+}
+
+tcp_listening() {
+	ss -Htln "sport = :${1##*:}" | grep -q "${1%:*}"
+}
+
+# start_gateway: smbdirect-gw in front of Samba; waits until registered.
+start_gateway() {
+	cat >"$TB_OUT/gw.conf" <<EOC
+[gateway]
+control_socket = $SD_RUN/control
+backend = 127.0.0.1:445
+metrics_textfile = $SD_RUN/gw.prom
+metrics_interval = 1
+EOC
+	"$SMBDIRECT_GW" -c "$TB_OUT/gw.conf" -d >>"$TB_OUT/gw.log" 2>&1 &
+	GW_PID=$!
+	wait_until 30 master_registered
+}
+
+master_registered() {
+	"$SMBDIRECTCTL" -s "$SD_RUN/control" --json status 2>/dev/null |
+		jq -e '.master_pid > 0' >/dev/null
+}
+
+# load_cifs: the SMB Direct capable cifs.ko the test bed built.
+load_cifs() {
+	grep -q SMB_DIRECT /proc/fs/cifs/DebugData 2>/dev/null && return 0
+	modprobe -a ib_core rdma_cm cifs_md4 cifs_arc4 fscache dns_resolver &&
+	modprobe cifs && grep -q SMB_DIRECT /proc/fs/cifs/DebugData
+}
+
+# mount_rdma ADDR PORT DIR [OPTIONS]: mount the share over SMB Direct.
+mount_rdma() {
+	mkdir -p "$3"
+	mount -t cifs "//$1/share" "$3" -o "rdma,vers=3.1.1,port=$2,username=$SMB_USER,password=$SMB_PASS${4:+,$4}"
+}
+
+# gw_metric NAME: a value from the gateway's textfile (interval 1 s).
+gw_metric() {
+	sleep 1.2
+	grep -E "^$1 " "$SD_RUN/gw.prom" | awk '{print $2}'
+}

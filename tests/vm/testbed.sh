@@ -5,8 +5,7 @@
 #   testbed.sh prepare
 #       Fill the cache: Debian's current kernel (resolved from
 #       linux-image-amd64), its headers and source, siw.ko built out of
-#       tree, and (with TESTBED_CIFS=1) cifs.ko rebuilt with
-#       CONFIG_CIFS_SMB_DIRECT.
+#       tree, and cifs.ko rebuilt with CONFIG_CIFS_SMB_DIRECT.
 #   testbed.sh run [-t TIMEOUT] [-m MEM] [-o OUTDIR] SCRIPT [ARG...]
 #       Boot the VM, bring up rxe and siw, run SCRIPT as root inside it
 #       (cwd = the current directory), and exit with SCRIPT's exit status.
@@ -21,7 +20,6 @@
 # Environment:
 #   TESTBED_CACHE  cache directory (default ${XDG_CACHE_HOME:-~/.cache}/
 #                  smbdirectd-testbed); entries are keyed by kernel version.
-#   TESTBED_CIFS   1: also build the SMB Direct capable cifs.ko.
 #   TESTBED_QUIET  1: do not stream the guest's output.
 set -euo pipefail
 
@@ -174,9 +172,7 @@ prepare() {
 	stage_kernel
 	stage_source
 	stage_siw
-	if [ "${TESTBED_CIFS:-0}" = 1 ]; then
-		stage_cifs
-	fi
+	stage_cifs
 	flock -u 9
 }
 

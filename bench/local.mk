@@ -1,0 +1,13 @@
+# bench/: benchmarks. Each prints a ratio against a reference measured in
+# the same run; docs/BENCHMARKS.md has the latest figures.
+
+EXTRA_DIST += bench/gateway.sh
+
+# cifs -> smbdirectd -> smbdirect-gw -> Samba, against raw verbs and
+# against cifs over TCP, in one test bed run.
+bench-gateway: all check-programs
+	$(AM_V_at)$(srcdir)/tests/vm/testbed.sh run -m 3072 -t 1800 \
+		-o bench/results $(abs_srcdir)/bench/gateway.sh
+
+bench: bench-gateway
+.PHONY: bench-gateway
