@@ -33,6 +33,12 @@
 #define CHAN_IOV_MAX	64
 /* Above this many bytes queued to the smbd, stop granting credits. */
 #define CHAN_HIGH_WATER	(1u << 20)
+/*
+ * Operation frames held behind a PDU still arriving. The owner has at most
+ * a bounded number of RDMA requests in flight (ops.c), each with one
+ * completion; more than this means something is wrong.
+ */
+#define CHAN_HELD_MAX	512
 
 static void	chan_on_accept(evutil_socket_t, short, void *);
 static void	chan_on_read(evutil_socket_t, short, void *);
@@ -45,6 +51,7 @@ chan_init(struct chan *ch, struct rconn *c)
 	ch->c = c;
 	ch->listen_fd = -1;
 	ch->fd = -1;
+	ch->held_tail = &ch->held;
 }
 
 bool
@@ -189,6 +196,18 @@ chan_close(struct chan *ch)
 	ch->out_bytes = 0;
 	free(ch->out);
 	ch->out = NULL;
+	while (ch->held != NULL) {
+		struct chanheld *h = ch->held;
+
+		ch->held = h->next;
+		free(h->body);
+		if (h->fd != -1) {
+			close(h->fd);
+		}
+		free(h);
+	}
+	ch->held_tail = &ch->held;
+	ch->n_held = 0;
 	if (ch->ipdu != NULL) {
 		rconn_tx_unreserve(ch->c, ch->ipdu);
 		ch->ipdu = NULL;
@@ -262,6 +281,30 @@ chan_update_backpressure(struct chan *ch)
 	}
 }
 
+/* The PDU is complete on the stream: queue the frames held behind it. */
+static int
+chan_release_held(struct chan *ch)
+{
+	struct chanheld *h;
+	int rc = 0;
+
+	while ((h = ch->held) != NULL) {
+		ch->held = h->next;
+		ch->n_held--;
+		if (rc == 0) {
+			rc = chan_send_op(ch, h->type, h->body, h->len, h->fd);
+		} else {
+			free(h->body);
+			if (h->fd != -1) {
+				close(h->fd);
+			}
+		}
+		free(h);
+	}
+	ch->held_tail = &ch->held;
+	return rc;
+}
+
 /*
  * Queue a fragment of a received PDU. The receive buffer stays held until
  * the fragment is written to the socket. Before the smbd connects, fragments
@@ -269,13 +312,14 @@ chan_update_backpressure(struct chan *ch)
  */
 int
 chan_deliver(struct chan *ch, struct rxbuf *rx, const uint8_t *data,
-    uint32_t len, uint32_t pdu_len, bool first)
+    uint32_t len, uint32_t pdu_len, bool first, bool last)
 {
 	struct chanseg *s = chan_push(ch);
 
 	if (s == NULL) {
 		return -ENOBUFS;
 	}
+	ch->in_pdu = !last;
 	if (first) {
 		s->hdr[0] = 0;
 		s->hdr[1] = (uint8_t)(pdu_len >> 16);
@@ -289,7 +333,7 @@ chan_deliver(struct chan *ch, struct rxbuf *rx, const uint8_t *data,
 	ch->out_bytes += s->hdr_len + len;
 	chan_update_backpressure(ch);
 	chan_want_write(ch);
-	return 0;
+	return last ? chan_release_held(ch) : 0;
 }
 
 /*
@@ -300,8 +344,33 @@ int
 chan_send_op(struct chan *ch, uint8_t type, uint8_t *body, uint32_t len,
     int fd)
 {
-	struct chanseg *s = chan_push(ch);
+	struct chanseg *s;
+	struct chanheld *h;
 
+	if (ch->in_pdu) {
+		/*
+		 * The stream is inside a PDU whose later fragments have not
+		 * arrived yet: a frame here would land in its body.
+		 */
+		h = ch->n_held < CHAN_HELD_MAX ? malloc(sizeof(*h)) : NULL;
+		if (h == NULL) {
+			free(body);
+			if (fd != -1) {
+				close(fd);
+			}
+			return -ENOBUFS;
+		}
+		h->next = NULL;
+		h->body = body;
+		h->len = len;
+		h->fd = fd;
+		h->type = type;
+		*ch->held_tail = h;
+		ch->held_tail = &h->next;
+		ch->n_held++;
+		return 0;
+	}
+	s = chan_push(ch);
 	if (s == NULL) {
 		free(body);
 		if (fd != -1) {

@@ -39,6 +39,18 @@ struct chanseg {
 	int		 fd;		/* to pass with SCM_RIGHTS, or -1 */
 };
 
+/*
+ * An operation frame that waits for the end of the PDU being delivered:
+ * frames never go between the fragments of a PDU on the stream.
+ */
+struct chanheld {
+	struct chanheld	*next;
+	uint8_t		*body;
+	uint32_t	 len;
+	int		 fd;
+	uint8_t		 type;
+};
+
 struct chan {
 	struct rconn	*c;
 	int		 listen_fd;	/* the one-shot socket, or -1 */
@@ -56,6 +68,11 @@ struct chan {
 	unsigned	 out_n;
 	size_t		 out_bytes;
 	bool		 upper_blocked;	/* told the engine to stop granting */
+	bool		 in_pdu;	/* a PDU's first fragment is queued,
+					   its last not yet */
+	struct chanheld	*held;		/* operation frames held meanwhile */
+	struct chanheld	**held_tail;
+	unsigned	 n_held;
 
 	/* Inbound: the frame being read. */
 	uint8_t		 ihdr[4];
@@ -76,7 +93,7 @@ void	chan_init(struct chan *, struct rconn *);
 int	chan_listen(struct chan *, const char *dir, uint64_t conn_id);
 void	chan_close(struct chan *);
 int	chan_deliver(struct chan *, struct rxbuf *, const uint8_t *data,
-	    uint32_t len, uint32_t pdu_len, bool first);
+	    uint32_t len, uint32_t pdu_len, bool first, bool last);
 int	chan_send_op(struct chan *, uint8_t type, uint8_t *body,
 	    uint32_t len, int fd);
 void	chan_resume_read(struct chan *);
