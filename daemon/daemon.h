@@ -59,6 +59,7 @@ struct dev {
 	struct ibv_context	*verbs;		/* borrowed from RDMA CM */
 	struct ibv_pd		*pd;
 	struct ibv_comp_channel	*cch;
+	struct ibv_cq		*guard_cq;	/* siw only: see dev_siw_guard() */
 	struct event		*cch_ev;
 	struct ibv_device_attr	 attr;
 	enum transport		 transport;

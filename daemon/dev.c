@@ -67,6 +67,36 @@ dev_on_cq(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/*
+ * soft-iWARP (siw) maps every CQ, SQ and RQ into the process at an offset
+ * from one per-context range, and libsiw takes offset 0x90000
+ * (SIW_INVAL_UOBJ_KEY, page 0x90) to mean "mapping failed" although the
+ * kernel hands that offset out like any other (seen with Linux 6.1 and
+ * rdma-core 44). A daemon holding many connections reaches it: with the
+ * default queue sizes the tenth concurrent connection's CQ lands exactly
+ * there, fails, and so does every connection after it until one closes.
+ * One large CQ created first, for the device's lifetime, holds the range
+ * across that page so that no later object can start on it. It costs 1 MiB
+ * of kernel memory per siw device and is never polled.
+ */
+#define SIW_VENDOR_ID	0x626d74	/* "bmt" */
+#define SIW_GUARD_CQE	16384		/* 64-byte CQEs: 257 pages */
+
+static void
+dev_siw_guard(struct dev *dev)
+{
+	if (dev->attr.vendor_id != SIW_VENDOR_ID ||
+	    dev->attr.max_cqe < SIW_GUARD_CQE) {
+		return;
+	}
+	dev->guard_cq = ibv_create_cq(dev->verbs, SIW_GUARD_CQE, NULL, NULL,
+	    0);
+	if (dev->guard_cq == NULL) {
+		log_warn("%s: siw guard CQ (connections may fail to set up "
+		    "beyond about nine at once)", dev->name);
+	}
+}
+
 struct dev *
 dev_get(struct daemon *d, struct ibv_context *verbs)
 {
@@ -92,6 +122,7 @@ dev_get(struct daemon *d, struct ibv_context *verbs)
 		goto out_free;
 	}
 	dev->transport = dev_transport(verbs, 1);
+	dev_siw_guard(dev);
 	dev->pd = ibv_alloc_pd(verbs);
 	if (dev->pd == NULL) {
 		log_warn("%s: ibv_alloc_pd", dev->name);
@@ -130,6 +161,9 @@ out_destroy_cch:
 out_dealloc_pd:
 	ibv_dealloc_pd(dev->pd);
 out_free:
+	if (dev->guard_cq != NULL) {
+		ibv_destroy_cq(dev->guard_cq);
+	}
 	free(dev);
 	return NULL;
 }
@@ -144,6 +178,9 @@ dev_free(struct dev *dev)
 	}
 	if (ibv_dealloc_pd(dev->pd) != 0) {
 		log_warn("%s: ibv_dealloc_pd", dev->name);
+	}
+	if (dev->guard_cq != NULL && ibv_destroy_cq(dev->guard_cq) != 0) {
+		log_warn("%s: ibv_destroy_cq (siw guard)", dev->name);
 	}
 	log_debug("%s: closed", dev->name);
 	free(dev);
