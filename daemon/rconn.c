@@ -605,7 +605,7 @@ rconn_run(struct rconn *c)
 			if (chan_deliver(&c->chan, c->cur_rx, a.u.deliver.data,
 			    (uint32_t)a.u.deliver.len,
 			    (uint32_t)a.u.deliver.pdu_len,
-			    a.u.deliver.first) != 0) {
+			    a.u.deliver.first, a.u.deliver.last) != 0) {
 				rconn_close(c, RCONN_R_NO_RESOURCES,
 				    "data channel queue full");
 				break;
@@ -1143,6 +1143,14 @@ rconn_cm_event(struct rconn *c, enum rdma_cm_event_type ev, int status)
 		break;
 	case RDMA_CM_EVENT_DISCONNECTED:
 		c->disconnected = true;
+		/*
+		 * What the peer sent before it went is in the CQ, and may be
+		 * why it went (a send without credit that found no receive):
+		 * the CM event can beat the CQ event, so judge that first.
+		 */
+		if (c->state != RCONN_CLOSING && c->cq != NULL) {
+			rconn_cq_event(c);
+		}
 		if (c->state == RCONN_CLOSING) {
 			event_active(c->reap_ev, EV_TIMEOUT, 0);
 		} else {
