@@ -89,7 +89,9 @@ post_send(struct peer *p, const uint8_t *hdr, size_t hdr_len,
 	}
 	slot = p->slot_free[--p->n_slot_free];
 	h = p->tx_mem + (size_t)slot * PEER_HDR_SLOT;
-	memcpy(h, hdr, hdr_len);
+	if (hdr_len > 0) {
+		memcpy(h, hdr, hdr_len);
+	}
 	sge[0].addr = (uintptr_t)h;
 	sge[0].length = (uint32_t)hdr_len;
 	sge[0].lkey = p->tx_mr->lkey;
@@ -231,6 +233,11 @@ handle_wc(struct peer *p, const struct ibv_wc *wc)
 	}
 	if (wc->opcode & IBV_WC_RECV) {
 		unsigned idx = (unsigned)wc->wr_id;
+
+		if (p->frozen) {
+			p->held++;
+			return;
+		}
 
 		if (wc->wc_flags & IBV_WC_WITH_INV) {
 			p->last_invalidated = wc->invalidated_rkey;

@@ -80,6 +80,9 @@ struct peer {
 
 	/* Behaviour switches for misbehaviour tests. */
 	bool			 no_release;	/* never release rx buffers */
+	bool			 frozen;	/* receives bypass the engine:
+						   it never learns of them, so
+						   never grants again */
 	unsigned		 held;
 
 	/* The last receive that invalidated a token (SEND with invalidate). */

@@ -372,7 +372,6 @@ static int
 misbehave_after(const struct opts *o, struct peer *p, const char **detail)
 {
 	struct sdp_params sp;
-	struct sdp_stats st;
 	uint8_t *m = NULL;
 	size_t n;
 	unsigned i;
@@ -399,11 +398,30 @@ misbehave_after(const struct opts *o, struct peer *p, const char **detail)
 		rc = peer_send_raw(p, m, 124);
 		break;
 	case MB_NO_CREDIT:
-		/* Every credit we hold, and then some, at once. */
-		sdp_get_stats(p->sdp, &st);
-		for (i = 0; i < st.send_credits + 4 && rc == 0; i++) {
-			raw_data(m, 1, 0, 0, 0);
+		/*
+		 * Messages that grant the server nothing, and our engine
+		 * frozen so that it grants nothing either: the server can
+		 * re-grant only with the send credits it already holds,
+		 * which run out. (A burst of our credits plus a few races
+		 * its re-grants: it cannot tell a message sent before its
+		 * grant arrived from one sent after.) Paced so that it has
+		 * judged each message before the next arrives, this stream
+		 * goes beyond all it ever granted, and the first message
+		 * that does lands in its spare receive.
+		 */
+		p->frozen = true;
+		raw_data(m, 1, 0, 0, 0);
+		for (i = 0; i < 4096 && rc == 0 && !p->disconnected; i++) {
 			rc = peer_send_raw(p, m, 20);
+			while (rc == -ENOBUFS && !p->disconnected) {
+				peer_run_once(p, 10);
+				rc = peer_send_raw(p, m, 20);
+			}
+			usleep(10000);
+			peer_run_once(p, 0);
+		}
+		if (p->disconnected) {
+			rc = 0;
 		}
 		break;
 	case MB_STALL:
@@ -748,7 +766,7 @@ main(int argc, char **argv)
 	struct sdp_config *c;
 	unsigned i, fails = 0;
 	size_t k;
-	int ch, status;
+	int ch, status, rc;
 	pid_t pid;
 
 	memset(&o, 0, sizeof(o));
@@ -927,19 +945,25 @@ main(int argc, char **argv)
 	if (sdp_config_validate(c) != 0) {
 		fprintf(stderr, "sdpeer: engine configuration: %s\n",
 		    sdp_strerror(sdp_config_validate(c)));
+		free(o.sizes);
 		return 2;
 	}
 	if (o.parallel == 1) {
-		return one_connection(&o, 0);
+		rc = one_connection(&o, 0);
+		free(o.sizes);
+		return rc;
 	}
 	for (i = 0; i < o.parallel; i++) {
 		pid = fork();
 		if (pid < 0) {
 			perror("sdpeer: fork");
+			free(o.sizes);
 			return 1;
 		}
 		if (pid == 0) {
-			_exit(one_connection(&o, i));
+			rc = one_connection(&o, i);
+			free(o.sizes);
+			exit(rc);
 		}
 	}
 	for (i = 0; i < o.parallel; i++) {
@@ -950,5 +974,6 @@ main(int argc, char **argv)
 	}
 	fprintf(stderr, "sdpeer: %u of %u connections met expectations\n",
 	    o.parallel - fails, o.parallel);
+	free(o.sizes);
 	return fails == 0 ? 0 : 1;
 }
