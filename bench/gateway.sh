@@ -63,7 +63,7 @@ printf '{"path":"cifs-tcp-samba","write_MBps":%s,"read_MBps":%s}\n' \
 for t in siw rxe; do
 	if [ $t = siw ]; then addr=$TB_SIW_ADDR port=5445 dev=$TB_SIW_DEV; else
 		addr=$TB_RXE_ADDR port=445 dev=$TB_RXE_DEV; fi
-	read -r w r < <(smb_bw rdma-$t "//$addr/share" -o "rdma,port=$port,$opts")
+	read -r w r < <(smb_bw rdma-$t "//$addr/share" -o "rdma,port=$port,$CIFS_RDMA_OPTS,$opts")
 	iw=$(perf_bw ib_write_bw "$dev" "$addr" 18515)
 	ir=$(perf_bw ib_read_bw "$dev" "$addr" 18516)
 	printf '{"path":"cifs-rdma-gw-%s","write_MBps":%s,"read_MBps":%s,"ib_write_bw_MBps":%s,"ib_read_bw_MBps":%s}\n' \

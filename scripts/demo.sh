@@ -7,5 +7,5 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/scripts/build.sh" "$top/build" --enable-werror
 cd "$top/build"
 make -j"$(nproc)" check-programs >/dev/null
-exec "$top/tests/vm/testbed.sh" run -o "$top/build/demo" \
+exec "$top/tests/vm/testbed.sh" run -m 3072 -o "$top/build/demo" \
 	"$top/tests/e2e/demo.sh"

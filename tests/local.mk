@@ -47,6 +47,9 @@ dist_noinst_SCRIPTS += tests/vm/testbed.sh tests/vm/guest.sh tests/vm/init \
 # The scenarios the test bed runs, in order, in one boot. `make check
 # E2E_SCENARIOS="smoke"` runs a subset.
 E2E_SCENARIOS = smoke daemon wire handoff ctl gateway
+# Seconds the whole boot may take before the test bed kills the VM; every
+# scenario also bounds its own waits.
+E2E_TIMEOUT = 3600
 EXTRA_DIST += tests/e2e/run-all.sh tests/e2e/demo.sh tests/e2e/lib.sh
 
 check-programs: $(check_PROGRAMS)
@@ -55,7 +58,7 @@ check-programs: $(check_PROGRAMS)
 # The test bed runs after the unit tests; it never skips: a machine without
 # RDMA is exactly what it exists for.
 check-local: check-TESTS
-	$(AM_V_at)$(srcdir)/tests/vm/testbed.sh run -m 3072 -o tests/vm/results \
+	$(AM_V_at)$(srcdir)/tests/vm/testbed.sh run -t $(E2E_TIMEOUT) -m 3072 -o tests/vm/results \
 		$(srcdir)/tests/e2e/run-all.sh \
 		$(patsubst %,$(abs_srcdir)/tests/e2e/%.sh,$(E2E_SCENARIOS))
 

@@ -134,20 +134,32 @@ check "drain: a transfer in flight completes" inflight_completes
 
 # user action: the admin kills one session.
 kill_one() {
-	local t=$1 addr=$2 id t0 t1
+	local t=$1 addr=$2 id ms
 	"$SDPEER" --echo 100 --hold 60000 "$addr" >"$TB_OUT/kill-$t.jsonl" &
 	local p=$!
 	wait_until 20 conns_active 1 || return 1
 	id=$(CTL --json conns | jq '.connections[0].id')
-	t0=$(date +%s%N)
 	CTL kill "$id" >/dev/null || return 1
 	wait_until 5 conns_active_now 0 || return 1
-	t1=$(date +%s%N)
-	say "       $t: killed in $(( (t1 - t0) / 1000000 )) ms"
-	[ $(( (t1 - t0) / 1000000 )) -lt 1000 ] || return 1
+	# The daemon's own clock, from the kill to the last resource freed:
+	# a process-start-free measure, as the test bed runs under TCG.
+	ms=$(killed_ms "$id") || return 1
+	say "       $t: connection $id closed and freed in $ms ms after the kill"
+	[ "$ms" -lt 1000 ] || return 1
 	wait $p
 	grep -q '"disconnected":true' "$TB_OUT/kill-$t.jsonl" || return 1
 	eq "$(rdma_count mr)" "$base_mr"
+}
+# killed_ms ID: milliseconds between the daemon logging the kill of
+# connection ID and logging it freed.
+killed_ms() {
+	local t0 t1
+	t0=$(grep -E "conn=$1: closing \(killed\)" "$SD_LOG" | tail -n 1 |
+		sed -E 's/^[^[]*\[([0-9]+)\.([0-9]{3})\].*/\1\2/')
+	t1=$(grep -E "conn=$1: freed" "$SD_LOG" | tail -n 1 |
+		sed -E 's/^[^[]*\[([0-9]+)\.([0-9]{3})\].*/\1\2/')
+	[ -n "$t0" ] && [ -n "$t1" ] || { say "       no kill/freed lines for $1"; return 1; }
+	echo $((t1 - t0))
 }
 conns_active_now() {
 	eq "$(CTL --json status | jq .connections_active)" "$1" >/dev/null

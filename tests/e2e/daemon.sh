@@ -162,7 +162,7 @@ check "cm_ids back to baseline" eq "$(rdma_count cm_id)" "$base_cm"
 # user action: systemd (or an admin) stops the daemon while clients are on.
 "$SDPEER" --echo 100 --hold 60000 "$TB_RXE_ADDR" >"$TB_OUT/held.jsonl" &
 held=$!
-"$SDPEER" --echo 100 --hold 60000 "$TB_SIW_ADDR" >>"$TB_OUT/held.jsonl" &
+"$SDPEER" --echo 100 --hold 60000 "$TB_SIW_ADDR" >"$TB_OUT/held2.jsonl" &
 held2=$!
 wait_until 20 conns_active 2
 sigterm_clean() {
@@ -171,7 +171,7 @@ sigterm_clean() {
 	wait $held
 	wait $held2
 	eq "$rc" 0 && grep -q "shutting down (SIGTERM): closing 2 connections" \
-		"$SD_LOG" && [ "$(grep -c '"disconnected":true' "$TB_OUT/held.jsonl")" -eq 2 ] &&
+		"$SD_LOG" && [ "$(cat "$TB_OUT/held.jsonl" "$TB_OUT/held2.jsonl" | grep -c '"disconnected":true')" -eq 2 ] &&
 		[ ! -e "$SD_RUN/control" ]
 }
 check "SIGTERM: clean shutdown with clients connected" sigterm_clean
@@ -182,11 +182,18 @@ control_fd_master() {
 	local out
 	"$TESTMASTER" --mode echo -- "$SMBDIRECTD" -d -c "$conf" \
 		>"$TB_OUT/fdmaster.jsonl" 2>"$TB_OUT/fdmaster.err" &
-	local mp=$!
-	wait_until 20 grep -q registered "$TB_OUT/fdmaster.jsonl" || return 1
-	out=$("$SDPEER" --echo 1,1000,100000 "$TB_SIW_ADDR") || { say "$out"; return 1; }
+	local mp=$! rc=0
+	if wait_until 20 grep -q registered "$TB_OUT/fdmaster.jsonl"; then
+		out=$("$SDPEER" --echo 1,1000,100000 "$TB_SIW_ADDR") ||
+			{ say "$out"; rc=1; }
+	else
+		rc=1
+	fi
+	# The master stops the daemon it started and returns its status:
+	# whatever happened above, neither outlives this check.
 	kill -TERM $mp
-	wait $mp
+	wait $mp || rc=1
+	return $rc
 }
 check "--control-fd: a master that starts the daemon" control_fd_master
 

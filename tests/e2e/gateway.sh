@@ -37,6 +37,10 @@ cap=$TB_OUT/gw-siw-5445.pcapng
 dumpcap -q -i lo -B 128 -f "tcp port 5445" -s 256 -w "$cap" \
 	2>"$TB_OUT/dumpcap.err" &
 dc=$!
+# The capture must see the iWARP connection from its SYN and MPA request,
+# or tshark cannot tell MPA from plain TCP.
+wait_until 30 grep -q "Capturing on" "$TB_OUT/dumpcap.err" ||
+	{ say "dumpcap did not start"; cat "$TB_OUT/dumpcap.err"; exit 1; }
 sleep 1
 
 # user action: mount a Samba share over RDMA and copy files both ways.
@@ -93,17 +97,19 @@ through_mount() {
 files_ops() {
 	local t=$1 mnt
 	mnt=/mnt/gw-$t
-	[ "$(ls "$mnt/d" | wc -l)" -eq 14 ] || return 1
-	eq "$(stat -c %s "$mnt/d/f3")" 4097 || return 1
-	mv "$mnt/d/f3" "$mnt/d/renamed" || return 1
+	# A hung client must fail the check, not the whole boot.
+	[ "$(timeout 60 ls "$mnt/d" | wc -l)" -eq 14 ] || return 1
+	eq "$(timeout 60 stat -c %s "$mnt/d/f3")" 4097 || return 1
+	timeout 60 mv "$mnt/d/f3" "$mnt/d/renamed" || return 1
 	[ -e "$mnt/d/renamed" ] && [ ! -e "$mnt/d/f3" ] || return 1
-	cmp -s "$mnt/d/renamed" "$SRC/f3" || return 1
-	rm -r "$mnt/d" || return 1
+	timeout 60 cmp -s "$mnt/d/renamed" "$SRC/f3" ||
+		{ say "       reading the renamed file back failed"; return 1; }
+	timeout 60 rm -r "$mnt/d" || return 1
 	[ ! -e "$mnt/d" ]
 }
 
 clean_umount() {
-	umount "/mnt/gw-$1" || return 1
+	timeout 60 umount "/mnt/gw-$1" || return 1
 	wait_until 10 conns_active 0
 }
 

@@ -40,6 +40,11 @@ c1_pid() {
 }
 
 start_mini || { say "mini-smbd did not start"; cat "$TB_OUT/mini-smbd.err"; exit 1; }
+# c1 opens its owner control connection at its first claim and keeps it:
+# the baseline is taken once it has, after one small transfer.
+"$SDPEER" --smb2 --write-read 1M --channel rdma "$TB_SIW_ADDR" >/dev/null ||
+	{ say "the first transfer failed"; exit 1; }
+wait_until 10 conns_active 0 || { say "the first connection remains"; exit 1; }
 base_fds=$(daemon_fds)
 base_qp=$(rdma_count qp)
 base_mr=$(rdma_count mr)

@@ -14,7 +14,9 @@ start_master echo || exit 1
 cap=$TB_OUT/siw-5445.pcapng
 dumpcap -q -i lo -B 128 -f "tcp port 5445" -w "$cap" 2>"$TB_OUT/dumpcap.err" &
 dc=$!
-wait_until 10 grep -q "Capturing on" "$TB_OUT/dumpcap.err" || sleep 1
+wait_until 30 grep -q "Capturing on" "$TB_OUT/dumpcap.err" ||
+	{ say "dumpcap did not start"; cat "$TB_OUT/dumpcap.err"; exit 1; }
+sleep 1
 
 # PDUs of 112 bytes and more are well-formed SMB2 WRITE requests, so every
 # layer has something real to decode; sizes cross fragment boundaries.
