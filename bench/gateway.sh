@@ -46,16 +46,6 @@ smb_bw() {
 	echo "$w $r"
 }
 
-perf_bw() {
-	local tool=$1 dev=$2 addr=$3 port=$4 out
-	$tool -d "$dev" -R -s 1048576 -n 200 -p "$port" -F >/dev/null 2>&1 &
-	local srv=$!
-	sleep 1
-	out=$($tool -d "$dev" -R -s 1048576 -n 200 -p "$port" -F "$addr" 2>&1)
-	wait $srv
-	awk '/^ *1048576/ { print $4 }' <<<"$out"
-}
-
 opts="vers=3.1.1,username=$SMB_USER,password=$SMB_PASS,cache=none"
 read -r tw tr < <(smb_bw tcp //127.0.0.1/share -o "$opts")
 printf '{"path":"cifs-tcp-samba","write_MBps":%s,"read_MBps":%s}\n' \
@@ -71,7 +61,6 @@ for t in siw rxe; do
 	eval "w_$t=\${w:-0} r_$t=\${r:-0} iw_$t=\${iw:-0} ir_$t=\${ir:-0}"
 done
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 echo
 echo "sequential ${MB} MiB, MB/s (qemu TCG test bed; compare ratios, not absolutes)"
 printf '%-44s %8s %8s\n' "path" "write" "read"

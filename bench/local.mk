@@ -1,7 +1,7 @@
 # bench/: benchmarks. Each prints a ratio against a reference measured in
 # the same run; docs/BENCHMARKS.md has the latest figures.
 
-EXTRA_DIST += bench/gateway.sh
+EXTRA_DIST += bench/gateway.sh bench/handoff.sh
 
 # cifs -> smbdirectd -> smbdirect-gw -> Samba, against raw verbs and
 # against cifs over TCP, in one test bed run.
@@ -9,5 +9,11 @@ bench-gateway: all check-programs
 	$(AM_V_at)$(srcdir)/tests/vm/testbed.sh run -m 3072 -t 1800 \
 		-o bench/results $(abs_srcdir)/bench/gateway.sh
 
-bench: bench-gateway
-.PHONY: bench-gateway
+# sdpeer -> smbdirectd -> mini-smbd's c1: SMB2 READ/WRITE over RDMA
+# channels through the area, against raw verbs, in one test bed run.
+bench-handoff: all check-programs
+	$(AM_V_at)$(srcdir)/tests/vm/testbed.sh run -m 3072 -t 900 \
+		-o bench/results-handoff $(abs_srcdir)/bench/handoff.sh
+
+bench: bench-gateway bench-handoff
+.PHONY: bench-gateway bench-handoff

@@ -64,7 +64,7 @@ check-local: check-TESTS
 
 clean-local: clean-local-testbed
 clean-local-testbed:
-	-rm -rf tests/vm/results
+	-rm -rf tests/vm/results bench/results bench/results-handoff
 .PHONY: clean-local-testbed
 
 # Build and run only the unit tests (no test bed): a developer's shortcut.

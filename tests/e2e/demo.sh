@@ -2,7 +2,7 @@
 # The README's demo, inside the test bed: the Linux kernel's SMB Direct
 # client mounts Debian's Samba through smbdirectd and smbdirect-gw, over
 # soft-iWARP, copies a file while smbdirectctl watches, then shows the
-# metrics.
+# metrics; then mini-smbd runs the seed's hand-off for sdpeer clients.
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -56,4 +56,30 @@ grep -v '^#' "$SD_RUN/gw.prom"
 pkill -TERM -f smbdirect-gw
 kill -TERM "$SMBD_PID" 2>/dev/null
 stop_daemon
+
+# Part two: the seed's hand-off, as an smbd would do it. mini-smbd starts
+# the daemon itself (--control-fd); its c2 reads the client's NEGOTIATE,
+# finds the owner c1 by ClientGuid and passes it the connection; c1
+# serves READ and WRITE by RDMA through the area.
+step "mini-smbd starts smbdirectd (--control-fd); sdpeer clients over RoCE and iWARP"
+conf2=$TB_OUT/demo-handoff.conf
+write_conf "$conf2" "smbdirect.max_read_write_size = 1M" "channel.area_size = 8M"
+start_mini_smbd "$conf2" "$TB_OUT/demo-mini.jsonl" || exit 1
+"$SDPEER" --smb2 --write-read 64M --io-size 1M --channel rdma-inv \
+	"$TB_RXE_ADDR" >"$TB_OUT/demo-rxe.json" &
+p1=$!
+"$SDPEER" --smb2 --write-read 64M --io-size 1M --channel rdma \
+	"$TB_SIW_ADDR" >"$TB_OUT/demo-siw.json" &
+p2=$!
+sleep 2
+CTL status
+CTL conns
+wait $p1 && wait $p2 || { echo "an sdpeer transfer failed"; exit 1; }
+echo "sdpeer, 64 MiB written and read back through RDMA channels, verified:"
+grep -h smb2 "$TB_OUT/demo-rxe.json" "$TB_OUT/demo-siw.json"
+step "the metrics file"
+sleep 1.5
+grep -v '^#' "$SD_RUN/metrics.prom"
+kill -TERM $MS_PID
+wait $MS_PID
 exit 0

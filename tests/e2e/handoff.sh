@@ -6,29 +6,11 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-MINISMBD=$B/examples/mini-smbd
-GUID=$(printf 'sdpeer-guid-0001' | od -An -tx1 | tr -d ' \n')
 conf=$TB_OUT/handoff.conf
 write_conf "$conf" \
 	"smbdirect.max_read_write_size = 1M" \
 	"channel.area_size = 8M"
 MS_OUT=$TB_OUT/mini-smbd.jsonl
-
-start_mini() {
-	"$MINISMBD" --daemon "$SMBDIRECTD" --config "$conf" \
-		--control-socket "$SD_RUN/control" --guid "$GUID" \
-		--file-size 83886080 -v >>"$MS_OUT" 2>>"$TB_OUT/mini-smbd.err" &
-	MS_PID=$!
-	wait_until 30 ms_registered || return 1
-	SD_PID=$(grep '"event":"registered"' "$MS_OUT" | tail -n 1 | jq .daemon)
-	[ -n "$SD_PID" ] && [ "$SD_PID" -gt 0 ]
-}
-
-ms_registered() {
-	grep -q '"event":"registered"' "$MS_OUT" && return 0
-	kill -0 "$MS_PID" 2>/dev/null || return 2
-	return 1
-}
 
 # more_than PATTERN N: mini-smbd printed PATTERN more than N times.
 more_than() {
@@ -39,7 +21,7 @@ c1_pid() {
 	grep -E '"event":"(c1_started)"' "$MS_OUT" | tail -n 1 | jq .pid
 }
 
-start_mini || { say "mini-smbd did not start"; cat "$TB_OUT/mini-smbd.err"; exit 1; }
+start_mini_smbd "$conf" "$MS_OUT" -v || exit 1
 # c1 opens its owner control connection at its first claim and keeps it:
 # the baseline is taken once it has, after one small transfer.
 "$SDPEER" --smb2 --write-read 1M --channel rdma "$TB_SIW_ADDR" >/dev/null ||
@@ -57,7 +39,6 @@ big_transfer() {
 	out=$("$SDPEER" --smb2 --query-interfaces --write-read 64M \
 		--io-size 1M --channel "$ch" "$addr") ||
 		{ say "       $out"; return 1; }
-	say "       $(grep smb2 <<<"$out")"
 	grep smb2 <<<"$out" >"$TB_OUT/transfer-$t-$ch.json"
 	eq "$(grep smb2 <<<"$out" | jq .smb2.written)" 67108864 || return 1
 	eq "$(grep smb2 <<<"$out" | jq .smb2.rdma_bytes)" 134217728 || return 1
@@ -144,30 +125,6 @@ check "RDMA READ and WRITE payload moved" \
 check "open fds back to baseline" fds_back_to "$base_fds"
 check "QPs back to baseline" eq "$(rdma_count qp)" "$base_qp"
 check "MRs back to baseline" eq "$(rdma_count mr)" "$base_mr"
-
-# The reference: raw verbs, 1 MiB messages, on the same links in this run.
-perf() {
-	local tool=$1 dev=$2 addr=$3 port=$4 out
-	$tool -d "$dev" -R -s 1048576 -n 64 -p "$port" -F >/dev/null 2>&1 &
-	local srv=$!
-	sleep 1
-	out=$($tool -d "$dev" -R -s 1048576 -n 64 -p "$port" -F "$addr" 2>&1)
-	wait $srv
-	awk '/^ *1048576/ { print $4 }' <<<"$out"
-}
-for t in rxe siw; do
-	if [ $t = rxe ]; then addr=$TB_RXE_ADDR dev=$TB_RXE_DEV; else
-		addr=$TB_SIW_ADDR dev=$TB_SIW_DEV; fi
-	w=$(perf ib_write_bw "$dev" "$addr" 18515)
-	r=$(perf ib_read_bw "$dev" "$addr" 18516)
-	for ch in rdma rdma-inv; do
-		f=$TB_OUT/transfer-$t-$ch.json
-		[ -s "$f" ] || continue
-		say "throughput $t $ch: WRITE (RDMA READ by the server) $(jq .smb2.write_MBps "$f") MB/s, READ (RDMA WRITE) $(jq .smb2.read_MBps "$f") MB/s; ib_read_bw $r MB/s, ib_write_bw $w MB/s"
-	done
-	printf '{"transport":"%s","ib_write_bw_MBps":"%s","ib_read_bw_MBps":"%s"}\n' \
-		$t "$w" "$r" >>"$TB_OUT/perftest.jsonl"
-done
 
 kill -TERM "$MS_PID"
 wait "$MS_PID"

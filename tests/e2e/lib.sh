@@ -287,3 +287,46 @@ gw_metric() {
 	sleep 1.2
 	grep -E "^$1 " "$SD_RUN/gw.prom" | awk '{print $2}'
 }
+
+# perf_bw TOOL DEVICE ADDR PORT [ITERS]: MB/s of ib_write_bw or ib_read_bw
+# (perftest) at 1 MiB over RDMA CM on one link: the raw-verbs reference
+# the benchmarks compare with.
+perf_bw() {
+	local tool=$1 dev=$2 addr=$3 port=$4 n=${5:-200} out
+	$tool -d "$dev" -R -s 1048576 -n "$n" -p "$port" -F >/dev/null 2>&1 &
+	local srv=$!
+	sleep 1
+	out=$($tool -d "$dev" -R -s 1048576 -n "$n" -p "$port" -F "$addr" 2>&1)
+	wait $srv
+	awk '/^ *1048576/ { print $4 }' <<<"$out"
+}
+
+# ratio A B: A/B with two decimals, n/a when B is 0 or empty.
+ratio() {
+	awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'
+}
+
+# start_mini_smbd CONF OUT [ARGS...]: examples/mini-smbd, which starts the
+# daemon itself (--control-fd) and owns sdpeer's default ClientGuid. Its
+# events go to OUT (JSON lines), its log next to it (.err). Waits until it
+# registered; sets MS_PID and SD_PID.
+MS_PID=
+start_mini_smbd() {
+	local conf=$1 out=$2 guid
+	shift 2
+	guid=$(printf 'sdpeer-guid-0001' | od -An -tx1 | tr -d ' \n')
+	"$B/examples/mini-smbd" --daemon "$SMBDIRECTD" --config "$conf" \
+		--control-socket "$SD_RUN/control" --guid "$guid" \
+		--file-size 83886080 "$@" >>"$out" 2>>"${out%.jsonl}.err" &
+	MS_PID=$!
+	wait_until 30 mini_registered "$out" ||
+		{ say "mini-smbd did not start:"; cat "${out%.jsonl}.err"; return 1; }
+	SD_PID=$(grep '"event":"registered"' "$out" | tail -n 1 | jq .daemon)
+	[ -n "$SD_PID" ] && [ "$SD_PID" -gt 0 ]
+}
+
+mini_registered() {
+	grep -q '"event":"registered"' "$1" && return 0
+	kill -0 "$MS_PID" 2>/dev/null || return 2
+	return 1
+}
