@@ -72,9 +72,10 @@ dev_on_cq(evutil_socket_t fd, short what, void *arg)
  * from one per-context range, and libsiw takes offset 0x90000
  * (SIW_INVAL_UOBJ_KEY, page 0x90) to mean "mapping failed" although the
  * kernel hands that offset out like any other (seen with Linux 6.1 and
- * rdma-core 44). A daemon holding many connections reaches it: with the
- * default queue sizes the tenth concurrent connection's CQ lands exactly
- * there, fails, and so does every connection after it until one closes.
+ * rdma-core 44). A daemon holding many connections reaches it: in the
+ * test bed (receive_credits 200) the tenth concurrent connection's CQ
+ * landed exactly there and failed, and so did every connection after it
+ * until one closed.
  * One large CQ created first, for the device's lifetime, holds the range
  * across that page so that no later object can start on it. It costs 1 MiB
  * of kernel memory per siw device and is never polled.
