@@ -586,10 +586,12 @@ up_request(struct relay *r, uint8_t *pdu, size_t len)
 	size_t total = 0;
 	int niov = 1, rc = 0, perr;
 
-	if (gw_chain_parse(pdu, len, &c) != 0 || c.encrypted) {
-		if (c.encrypted) {
-			add(&r->st->passthrough_encrypted, 1);
-		}
+	/* Unparsable: the server judges it (@c is written only on success). */
+	if (gw_chain_parse(pdu, len, &c) != 0) {
+		goto plain;
+	}
+	if (c.encrypted) {
+		add(&r->st->passthrough_encrypted, 1);
 		goto plain;
 	}
 	for (i = 0; i < c.n; i++) {
@@ -910,10 +912,11 @@ down_compound(struct relay *r, uint8_t *buf, size_t len)
 	unsigned i;
 	int rc = 0;
 
-	if (gw_chain_parse(buf, len, &c) != 0 || c.encrypted) {
-		if (c.encrypted) {
-			add(&r->st->passthrough_encrypted, 1);
-		}
+	if (gw_chain_parse(buf, len, &c) != 0) {
+		return down_send(r, buf, len, 0);
+	}
+	if (c.encrypted) {
+		add(&r->st->passthrough_encrypted, 1);
 		return down_send(r, buf, len, 0);
 	}
 	rdebug(r, "conn=%llu: response of %u commands, first %u id %llu "
