@@ -24,7 +24,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "frame.h"
@@ -41,37 +40,17 @@ _Static_assert(SDCTL_MAX_DESC == FRAME_MAX_DESC,
 int
 sdctl_chan_connect(const char *path, int *out)
 {
-	struct sockaddr_un sun;
-	int fd = -1, rc;
+	int fd;
 
 	if (path == NULL || out == NULL) {
-		rc = -EINVAL;
-		goto out;
+		return -EINVAL;
 	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		rc = -ENAMETOOLONG;
-		goto out;
-	}
-	memcpy(sun.sun_path, path, strlen(path));
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd == -1) {
-		rc = -errno;
-		goto out;
-	}
-	do {
-		rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
-	} while (rc != 0 && errno == EINTR);
-	if (rc != 0) {
-		rc = -errno;
-		close(fd);
-		goto out;
+	fd = io_connect_unix(path, SOCK_STREAM);
+	if (fd < 0) {
+		return fd;
 	}
 	*out = fd;
-	rc = 0;
-out:
-	return rc;
+	return 0;
 }
 
 /* Check an operation frame's length against its type before reading it. */

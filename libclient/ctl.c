@@ -29,7 +29,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,6 +36,7 @@
 
 #include "libclient/chan.h"
 #include "libclient/ctlmsg.h"
+#include "libclient/io.h"
 #include "libclient/smbdirect-ctl.h"
 #include "smbdirect-ctl.pb-c.h"
 
@@ -115,40 +115,20 @@ out:
 int
 sdctl_connect(const char *path, struct sdctl **out)
 {
-	struct sockaddr_un sun;
-	int fd = -1, rc;
+	int fd;
 
 	if (path == NULL) {
 		path = SDCTL_DEFAULT_SOCKET;
 	}
 	if (out == NULL) {
-		rc = -EINVAL;
-		goto out;
+		return -EINVAL;
 	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		rc = -ENAMETOOLONG;
-		goto out;
-	}
-	memcpy(sun.sun_path, path, strlen(path));
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd == -1) {
-		rc = -errno;
-		goto out;
-	}
-	do {
-		rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
-	} while (rc != 0 && errno == EINTR);
-	if (rc != 0) {
-		rc = -errno;
-		close(fd);
-		goto out;
+	fd = io_connect_unix(path, SOCK_SEQPACKET);
+	if (fd < 0) {
+		return fd;
 	}
 	/* Takes fd, on failure too. */
-	rc = sdctl_new(fd, out);
-out:
-	return rc;
+	return sdctl_new(fd, out);
 }
 
 int

@@ -18,6 +18,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "libclient/io.h"
@@ -81,6 +82,40 @@ io_fds_collect(struct msghdr *msg, struct io_fds *f)
 			}
 		}
 	}
+}
+
+
+/*
+ * Connect a close-on-exec UNIX socket of @type (SOCK_STREAM or
+ * SOCK_SEQPACKET) to @path.
+ * Return: the descriptor; -ENAMETOOLONG; or the socket()/connect() error.
+ */
+int
+io_connect_unix(const char *path, int type)
+{
+	struct sockaddr_un sun;
+	size_t len = strlen(path);
+	int fd, rc;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (len >= sizeof(sun.sun_path)) {
+		return -ENAMETOOLONG;
+	}
+	memcpy(sun.sun_path, path, len);
+	fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		return -errno;
+	}
+	do {
+		rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	} while (rc != 0 && errno == EINTR);
+	if (rc != 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	return fd;
 }
 
 /*

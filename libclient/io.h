@@ -25,6 +25,7 @@ void	io_fds_init(struct io_fds *);
 void	io_fds_close(struct io_fds *);
 int	io_fds_take(struct io_fds *);
 
+int	io_connect_unix(const char *path, int type);
 int	io_wait(int fd, short events, int timeout_ms);
 int	io_send_all(int fd, struct iovec *iov, int iovcnt, int pass_fd);
 int	io_recv_exact(int fd, void *buf, size_t len, bool record,
