@@ -279,6 +279,8 @@ run() {
 	rc=0
 	wait "$qpid" || rc=$?
 	if [ -n "$tpid" ]; then
+		# Stop the console follower; it is killed on purpose, so its
+		# exit status (143, or none if it already ended) means nothing.
 		sleep 0.3
 		kill "$tpid" 2>/dev/null || true
 		wait "$tpid" 2>/dev/null || true
