@@ -11,5 +11,5 @@ check_PROGRAMS += tests/unit/test_mini_smbd_smb2
 tests_unit_test_mini_smbd_smb2_SOURCES = tests/unit/test_mini_smbd_smb2.c \
 	examples/mini-smbd-smb2.c examples/mini-smbd-smb2.h
 tests_unit_test_mini_smbd_smb2_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_mini_smbd_smb2_LDADD = $(CMOCKA_LIBS)
+tests_unit_test_mini_smbd_smb2_LDADD = proto/libsdproto.la $(CMOCKA_LIBS)
 TESTS += tests/unit/test_mini_smbd_smb2

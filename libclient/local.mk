@@ -31,7 +31,8 @@ EXTRA_DIST += libclient/libsmbdirect-ctl.sym libclient/smbdirect-ctl.pc.in
 
 # ---- unit tests: one cmocka program per module ------------------------
 LIBCLIENT_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-LIBCLIENT_TEST_LIBS = libclient/libsmbdirect-ctl.la $(CMOCKA_LIBS)
+LIBCLIENT_TEST_LIBS = libclient/libsmbdirect-ctl.la proto/libsdproto.la \
+	$(CMOCKA_LIBS)
 LIBCLIENT_TESTS = tests/unit/test_libclient_smb2 \
 	tests/unit/test_libclient_iface tests/unit/test_libclient_chan \
 	tests/unit/test_libclient_pass tests/unit/test_libclient_ctl

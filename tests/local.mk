@@ -10,7 +10,8 @@ check_PROGRAMS += tests/peer/sdpeer
 tests_peer_sdpeer_SOURCES = tests/peer/sdpeer.c tests/peer/peer.c \
 	tests/peer/peer.h tests/peer/smb2c.c tests/peer/smb2c.h
 tests_peer_sdpeer_CFLAGS = $(AM_CFLAGS) $(IBVERBS_CFLAGS) $(RDMACM_CFLAGS)
-tests_peer_sdpeer_LDADD = proto/libsdp.la $(RDMACM_LIBS) $(IBVERBS_LIBS)
+tests_peer_sdpeer_LDADD = proto/libsdp.la proto/libsdproto.la $(RDMACM_LIBS) \
+	$(IBVERBS_LIBS)
 
 check_PROGRAMS += tests/peer/testmaster
 tests_peer_testmaster_SOURCES = tests/peer/testmaster.c

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "peer.h"
+#include "proto/frame.h"
 #include "smb2c.h"
 
 enum misbehave {
@@ -187,27 +188,6 @@ parse_sizes(struct opts *o, const char *list)
 	free(dup);
 }
 
-static void
-put_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void
-put_le32(uint8_t *p, uint32_t v)
-{
-	put_le16(p, (uint16_t)v);
-	put_le16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void
-put_le64(uint8_t *p, uint64_t v)
-{
-	put_le32(p, (uint32_t)v);
-	put_le32(p + 4, (uint32_t)(v >> 32));
-}
-
 /*
  * Fill a test PDU. From 112 bytes on it is a well-formed SMB2 WRITE
  * request carrying the rest as data, so that Wireshark decodes captures of
@@ -225,15 +205,16 @@ pdu_fill(uint8_t *b, size_t len, uint64_t seq)
 		b[1] = 'S';
 		b[2] = 'M';
 		b[3] = 'B';
-		put_le16(b + 4, 64);		/* StructureSize */
-		put_le16(b + 6, 1);		/* CreditCharge */
-		put_le16(b + 12, 9);		/* WRITE */
-		put_le16(b + 14, 1);		/* CreditRequest */
-		put_le64(b + 24, seq);		/* MessageId */
-		put_le16(b + 64, 49);		/* WRITE StructureSize */
-		put_le16(b + 66, 112);		/* DataOffset */
-		put_le32(b + 68, (uint32_t)(len - 112));	/* Length */
-		put_le64(b + 72, seq * 4096);	/* Offset */
+		frame_put_le16(b + 4, 64);		/* StructureSize */
+		frame_put_le16(b + 6, 1);		/* CreditCharge */
+		frame_put_le16(b + 12, 9);		/* WRITE */
+		frame_put_le16(b + 14, 1);		/* CreditRequest */
+		frame_put_le64(b + 24, seq);		/* MessageId */
+		frame_put_le16(b + 64,
+		    49);		/* WRITE StructureSize */
+		frame_put_le16(b + 66, 112);		/* DataOffset */
+		frame_put_le32(b + 68, (uint32_t)(len - 112));	/* Length */
+		frame_put_le64(b + 72, seq * 4096);	/* Offset */
 		start = 112;
 	}
 	for (i = start; i < len; i++) {
@@ -283,11 +264,11 @@ raw_data(uint8_t *b, uint16_t credits_req, uint16_t granted,
     uint32_t remaining, uint32_t data_len)
 {
 	memset(b, 0, 24);
-	put_le16(b, credits_req);
-	put_le16(b + 2, granted);
-	put_le32(b + 8, remaining);
-	put_le32(b + 12, data_len > 0 ? 24 : 0);
-	put_le32(b + 16, data_len);
+	frame_put_le16(b, credits_req);
+	frame_put_le16(b + 2, granted);
+	frame_put_le32(b + 8, remaining);
+	frame_put_le32(b + 12, data_len > 0 ? 24 : 0);
+	frame_put_le32(b + 16, data_len);
 	return 24;
 }
 

@@ -8,49 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/frame.h"
 #include "smb2c.h"
 
 #define HDR		64
 #define STATUS_OK	0x00000000u
-
-static void
-le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void
-le32(uint8_t *p, uint32_t v)
-{
-	le16(p, (uint16_t)v);
-	le16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void
-le64(uint8_t *p, uint64_t v)
-{
-	le32(p, (uint32_t)v);
-	le32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint16_t
-g16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t
-g32(const uint8_t *p)
-{
-	return (uint32_t)g16(p) | (uint32_t)g16(p + 2) << 16;
-}
-
-static uint64_t
-g64(const uint8_t *p)
-{
-	return (uint64_t)g32(p) | (uint64_t)g32(p + 4) << 32;
-}
 
 static void
 header(struct smb2c *s, uint8_t *b, uint16_t cmd, uint16_t charge)
@@ -60,13 +22,13 @@ header(struct smb2c *s, uint8_t *b, uint16_t cmd, uint16_t charge)
 	b[1] = 'S';
 	b[2] = 'M';
 	b[3] = 'B';
-	le16(b + 4, 64);
-	le16(b + 6, charge);
-	le16(b + 12, cmd);
-	le16(b + 14, 64);		/* CreditRequest */
-	le64(b + 24, s->msg_id);
-	le32(b + 36, s->tree_id);
-	le64(b + 40, s->session_id);
+	frame_put_le16(b + 4, 64);
+	frame_put_le16(b + 6, charge);
+	frame_put_le16(b + 12, cmd);
+	frame_put_le16(b + 14, 64);		/* CreditRequest */
+	frame_put_le64(b + 24, s->msg_id);
+	frame_put_le32(b + 36, s->tree_id);
+	frame_put_le64(b + 40, s->session_id);
 	s->msg_id += charge > 0 ? charge : 1;
 }
 
@@ -80,8 +42,8 @@ transact(struct smb2c *s, const uint8_t *req, size_t len,
     struct peer_pdu **out, uint32_t *status)
 {
 	struct peer_pdu *q = NULL;
-	uint64_t mid = g64(req + 24);
-	uint16_t cmd = g16(req + 12);
+	uint64_t mid = frame_get_le64(req + 24);
+	uint16_t cmd = frame_get_le16(req + 12);
 	int rc;
 
 	rc = peer_send(s->p, req, len);
@@ -97,14 +59,15 @@ transact(struct smb2c *s, const uint8_t *req, size_t len,
 		return rc;
 	}
 	if (q->len < HDR + 2 || memcmp(q->data, "\xfeSMB", 4) != 0 ||
-	    !(g32(q->data + 16) & 1) || g16(q->data + 12) != cmd ||
-	    g64(q->data + 24) != mid) {
+	    !(frame_get_le32(q->data + 16) & 1) || frame_get_le16(q->data
+	    + 12) != cmd ||
+	    frame_get_le64(q->data + 24) != mid) {
 		snprintf(s->err, sizeof(s->err), "bad response to command %u "
 		    "(%zu bytes)", cmd, q->len);
 		free(q);
 		return -EPROTO;
 	}
-	*status = g32(q->data + 8);
+	*status = frame_get_le32(q->data + 8);
 	*out = q;
 	return 0;
 }
@@ -161,12 +124,13 @@ smb2c_negotiate(struct smb2c *s, const uint8_t guid[16])
 
 	header(s, b, SMB2_NEGOTIATE, 0);
 	memset(b + HDR, 0, 40);
-	le16(b + HDR, 36);		/* StructureSize */
-	le16(b + HDR + 2, 2);		/* DialectCount */
-	le16(b + HDR + 4, 1);		/* SecurityMode: signing enabled */
+	frame_put_le16(b + HDR, 36);		/* StructureSize */
+	frame_put_le16(b + HDR + 2, 2);		/* DialectCount */
+	frame_put_le16(b + HDR + 4,
+	    1);		/* SecurityMode: signing enabled */
 	memcpy(b + HDR + 12, guid, 16);	/* ClientGuid */
-	le16(b + HDR + 36, 0x0300);
-	le16(b + HDR + 38, 0x0302);
+	frame_put_le16(b + HDR + 36, 0x0300);
+	frame_put_le16(b + HDR + 38, 0x0302);
 	rc = transact(s, b, sizeof(b), &q, &st);
 	if (rc != 0) {
 		return rc;
@@ -176,8 +140,9 @@ smb2c_negotiate(struct smb2c *s, const uint8_t guid[16])
 		    "bytes", st, q->len);
 		rc = -EPROTO;
 	} else {
-		s->dialect = g16(q->data + HDR + 4);
-		s->max_rw = g32(q->data + HDR + 32);	/* MaxReadSize */
+		s->dialect = frame_get_le16(q->data + HDR + 4);
+		s->max_rw = frame_get_le32(q->data + HDR
+		    + 32);	/* MaxReadSize */
 	}
 	free(q);
 	return rc;
@@ -193,9 +158,9 @@ smb2c_session_setup(struct smb2c *s)
 
 	header(s, b, SMB2_SESSION_SETUP, 1);
 	memset(b + HDR, 0, 25);
-	le16(b + HDR, 25);
+	frame_put_le16(b + HDR, 25);
 	b[HDR + 3] = 1;			/* SecurityMode */
-	le16(b + HDR + 12, HDR + 24);	/* SecurityBufferOffset */
+	frame_put_le16(b + HDR + 12, HDR + 24);	/* SecurityBufferOffset */
 	rc = transact(s, b, sizeof(b), &q, &st);
 	if (rc != 0) {
 		return rc;
@@ -205,7 +170,7 @@ smb2c_session_setup(struct smb2c *s)
 		    st);
 		rc = -EACCES;
 	} else {
-		s->session_id = g64(q->data + 40);
+		s->session_id = frame_get_le64(q->data + 40);
 	}
 	free(q);
 	return rc;
@@ -225,11 +190,11 @@ smb2c_tree_connect(struct smb2c *s, const char *unc)
 	}
 	header(s, b, SMB2_TREE_CONNECT, 1);
 	memset(b + HDR, 0, 8);
-	le16(b + HDR, 9);
-	le16(b + HDR + 4, HDR + 8);	/* PathOffset */
-	le16(b + HDR + 6, (uint16_t)(n * 2));
+	frame_put_le16(b + HDR, 9);
+	frame_put_le16(b + HDR + 4, HDR + 8);	/* PathOffset */
+	frame_put_le16(b + HDR + 6, (uint16_t)(n * 2));
 	for (i = 0; i < n; i++) {
-		le16(b + HDR + 8 + i * 2, (uint8_t)unc[i]);
+		frame_put_le16(b + HDR + 8 + i * 2, (uint8_t)unc[i]);
 	}
 	rc = transact(s, b, HDR + 8 + n * 2, &q, &st);
 	if (rc != 0) {
@@ -240,7 +205,7 @@ smb2c_tree_connect(struct smb2c *s, const char *unc)
 		    st);
 		rc = -ENOENT;
 	} else {
-		s->tree_id = g32(q->data + 36);
+		s->tree_id = frame_get_le32(q->data + 36);
 	}
 	free(q);
 	return rc;
@@ -259,13 +224,13 @@ smb2c_query_interfaces(struct smb2c *s, unsigned *n_rdma, char *first,
 
 	header(s, b, SMB2_IOCTL, 1);
 	memset(b + HDR, 0, 57);
-	le16(b + HDR, 57);
-	le32(b + HDR + 4, 0x001401fc);	/* CtlCode */
+	frame_put_le16(b + HDR, 57);
+	frame_put_le32(b + HDR + 4, 0x001401fc);	/* CtlCode */
 	memset(b + HDR + 8, 0xff, 16);	/* FileId: none */
-	le32(b + HDR + 24, HDR + 56);	/* InputOffset */
-	le32(b + HDR + 36, HDR + 56);	/* OutputOffset */
-	le32(b + HDR + 44, 65536);	/* MaxOutputResponse */
-	le32(b + HDR + 48, 1);		/* Flags: IS_FSCTL */
+	frame_put_le32(b + HDR + 24, HDR + 56);	/* InputOffset */
+	frame_put_le32(b + HDR + 36, HDR + 56);	/* OutputOffset */
+	frame_put_le32(b + HDR + 44, 65536);	/* MaxOutputResponse */
+	frame_put_le32(b + HDR + 48, 1);		/* Flags: IS_FSCTL */
 	rc = transact(s, b, sizeof(b), &q, &st);
 	if (rc != 0) {
 		return rc;
@@ -275,8 +240,8 @@ smb2c_query_interfaces(struct smb2c *s, unsigned *n_rdma, char *first,
 		free(q);
 		return -EPROTO;
 	}
-	off = g32(q->data + HDR + 32);	/* OutputOffset */
-	cnt = g32(q->data + HDR + 36);	/* OutputCount */
+	off = frame_get_le32(q->data + HDR + 32);	/* OutputOffset */
+	cnt = frame_get_le32(q->data + HDR + 36);	/* OutputCount */
 	if (off > q->len || cnt > q->len - off) {
 		free(q);
 		snprintf(s->err, sizeof(s->err), "IOCTL: output out of range");
@@ -286,14 +251,14 @@ smb2c_query_interfaces(struct smb2c *s, unsigned *n_rdma, char *first,
 	for (pos = 0; pos + 152 <= cnt; pos += next) {
 		const uint8_t *e = q->data + off + pos;
 
-		if (g32(e + 8) & 0x2) {	/* RDMA_CAPABLE */
-			if (n == 0 && g16(e + 24) == 0x2) {
+		if (frame_get_le32(e + 8) & 0x2) {	/* RDMA_CAPABLE */
+			if (n == 0 && frame_get_le16(e + 24) == 0x2) {
 				snprintf(first, len, "%u.%u.%u.%u", e[28],
 				    e[29], e[30], e[31]);
 			}
 			n++;
 		}
-		next = g32(e);
+		next = frame_get_le32(e);
 		if (next == 0) {
 			break;
 		}
@@ -391,9 +356,9 @@ channel_info(struct smb2c *s, uint8_t *ci, uint32_t len, uint32_t tok,
 	for (i = 0; i < n; i++) {
 		uint32_t piece = n > 1 ? (len / n > 0 ? len / n : 1) : len;
 
-		le64(ci + i * 16, addr + (uint64_t)i * piece);
-		le32(ci + i * 16 + 8, tok);
-		le32(ci + i * 16 + 12, piece);
+		frame_put_le64(ci + i * 16, addr + (uint64_t)i * piece);
+		frame_put_le32(ci + i * 16 + 8, tok);
+		frame_put_le32(ci + i * 16 + 12, piece);
 	}
 	return (size_t)n * 16;
 }
@@ -439,12 +404,12 @@ smb2c_write(struct smb2c *s, uint64_t off, const uint8_t *data, uint32_t len,
 	}
 	header(s, b, SMB2_WRITE, (uint16_t)((len + 65535) / 65536));
 	memset(b + HDR, 0, 48);
-	le16(b + HDR, 49);
-	le16(b + HDR + 2, HDR + 48);		/* DataOffset */
-	le64(b + HDR + 8, off);			/* Offset */
+	frame_put_le16(b + HDR, 49);
+	frame_put_le16(b + HDR + 2, HDR + 48);		/* DataOffset */
+	frame_put_le64(b + HDR + 8, off);			/* Offset */
 	memset(b + HDR + 16, 0x11, 16);		/* FileId */
 	if (ch == SMB2C_INLINE) {
-		le32(b + HDR + 4, len);		/* Length */
+		frame_put_le32(b + HDR + 4, len);		/* Length */
 		memcpy(b + HDR + 48, data, len);
 		n = HDR + 48 + len;
 	} else {
@@ -458,12 +423,14 @@ smb2c_write(struct smb2c *s, uint64_t off, const uint8_t *data, uint32_t len,
 			free(b);
 			return rc;
 		}
-		le32(b + HDR + 4, 0);		/* Length: the data goes by RDMA */
-		le32(b + HDR + 32, ch);		/* Channel */
-		le32(b + HDR + 36, len);	/* RemainingBytes */
+		frame_put_le32(b + HDR + 4,
+		    0);		/* Length: the data goes by RDMA */
+		frame_put_le32(b + HDR + 32, ch);		/* Channel */
+		frame_put_le32(b + HDR + 36, len);	/* RemainingBytes */
 		ci_len = channel_info(s, b + HDR + 48, len, tok, bad);
-		le16(b + HDR + 40, HDR + 48);	/* WriteChannelInfoOffset */
-		le16(b + HDR + 42, (uint16_t)ci_len);
+		frame_put_le16(b + HDR + 40,
+		    HDR + 48);	/* WriteChannelInfoOffset */
+		frame_put_le16(b + HDR + 42, (uint16_t)ci_len);
 		n = HDR + 48 + ci_len;
 	}
 	rc = transact(s, b, n, &q, &st);
@@ -472,10 +439,11 @@ smb2c_write(struct smb2c *s, uint64_t off, const uint8_t *data, uint32_t len,
 		return rc;
 	}
 	if (st != STATUS_OK || q->len < HDR + 16 ||
-	    g32(q->data + HDR + 4) != len) {
+	    frame_get_le32(q->data + HDR + 4) != len) {
 		snprintf(s->err, sizeof(s->err), "WRITE at %llu: status %#x, "
 		    "count %u of %u", (unsigned long long)off, st,
-		    q->len >= HDR + 8 ? g32(q->data + HDR + 4) : 0, len);
+		    q->len >= HDR + 8 ? frame_get_le32(q->data + HDR + 4) : 0,
+		    len);
 		free(q);
 		return -EIO;
 	}
@@ -499,12 +467,13 @@ smb2c_read(struct smb2c *s, uint64_t off, uint8_t *data, uint32_t len,
 
 	header(s, b, SMB2_READ, (uint16_t)((len + 65535) / 65536));
 	memset(b + HDR, 0, 49);
-	le16(b + HDR, 49);
+	frame_put_le16(b + HDR, 49);
 	b[HDR + 2] = 0x50;			/* Padding */
-	le32(b + HDR + 4, len);			/* Length */
-	le64(b + HDR + 8, off);			/* Offset */
+	frame_put_le32(b + HDR + 4, len);			/* Length */
+	frame_put_le64(b + HDR + 8, off);			/* Offset */
 	memset(b + HDR + 16, 0x11, 16);		/* FileId */
-	le32(b + HDR + 32, 1);			/* MinimumCount */
+	frame_put_le32(b + HDR + 32,
+	    1);			/* MinimumCount */
 	if (ch != SMB2C_INLINE) {
 		if (len > s->buf_len) {
 			return -EMSGSIZE;
@@ -514,10 +483,11 @@ smb2c_read(struct smb2c *s, uint64_t off, uint8_t *data, uint32_t len,
 		if (rc != 0) {
 			return rc;
 		}
-		le32(b + HDR + 36, ch);		/* Channel */
+		frame_put_le32(b + HDR + 36, ch);		/* Channel */
 		ci_len = channel_info(s, b + HDR + 48, len, tok, bad);
-		le16(b + HDR + 44, HDR + 48);	/* ReadChannelInfoOffset */
-		le16(b + HDR + 46, (uint16_t)ci_len);
+		frame_put_le16(b + HDR + 44,
+		    HDR + 48);	/* ReadChannelInfoOffset */
+		frame_put_le16(b + HDR + 46, (uint16_t)ci_len);
 	}
 	n = HDR + 48 + (ci_len > 0 ? ci_len : 1);
 	rc = transact(s, b, n, &q, &st);
@@ -531,7 +501,7 @@ smb2c_read(struct smb2c *s, uint64_t off, uint8_t *data, uint32_t len,
 		return -EIO;
 	}
 	doff = q->data[HDR + 2];
-	dlen = g32(q->data + HDR + 4);
+	dlen = frame_get_le32(q->data + HDR + 4);
 	if (ch == SMB2C_INLINE) {
 		if (dlen != len || doff > q->len || dlen > q->len - doff) {
 			snprintf(s->err, sizeof(s->err), "READ at %llu: %u "
@@ -543,11 +513,11 @@ smb2c_read(struct smb2c *s, uint64_t off, uint8_t *data, uint32_t len,
 		memcpy(data, q->data + doff, len);
 	} else {
 		/* The data came by RDMA WRITE, before the response. */
-		if (dlen != 0 || g32(q->data + HDR + 8) != len) {
+		if (dlen != 0 || frame_get_le32(q->data + HDR + 8) != len) {
 			snprintf(s->err, sizeof(s->err), "READ at %llu: "
 			    "DataLength %u DataRemaining %u, want 0 and %u",
 			    (unsigned long long)off, dlen,
-			    g32(q->data + HDR + 8), len);
+			    frame_get_le32(q->data + HDR + 8), len);
 			free(q);
 			return -EIO;
 		}

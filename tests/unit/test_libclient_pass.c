@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "libclient/smbdirect-ctl.h"
+#include "proto/frame.h"
 
 #define HDR_SIZE	280
 #define MAGIC		0x50434453u
@@ -42,27 +43,6 @@ count_fds(void)
 	}
 	closedir(d);
 	return n - 1;
-}
-
-static void
-le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void
-le32(uint8_t *p, uint32_t v)
-{
-	le16(p, (uint16_t)v);
-	le16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void
-le64(uint8_t *p, uint64_t v)
-{
-	le32(p, (uint32_t)v);
-	le32(p + 4, (uint32_t)(v >> 32));
 }
 
 /* The PDUs of a hand-off: NEGOTIATE, a big one, SESSION_SETUP. */
@@ -240,12 +220,12 @@ static void
 make_hdr(uint8_t *h, uint32_t len)
 {
 	memset(h, 0, HDR_SIZE);
-	le32(h, MAGIC);
-	le16(h + 4, 1);
-	le16(h + 6, 1);
-	le64(h + 8, 77);
-	le32(h + 16, len);
-	le32(h + 24, len);
+	frame_put_le32(h, MAGIC);
+	frame_put_le16(h + 4, 1);
+	frame_put_le16(h + 6, 1);
+	frame_put_le64(h + 8, 77);
+	frame_put_le32(h + 16, len);
+	frame_put_le32(h + 24, len);
 }
 
 /* Send @h with @nfd descriptors, then @body_len bytes of PDU. */
@@ -348,28 +328,28 @@ test_malformed(void **state)
 			h[0] ^= 1;
 			break;
 		case BAD_VERSION:
-			le16(h + 4, 2);
+			frame_put_le16(h + 4, 2);
 			break;
 		case BAD_N:
-			le16(h + 6, 65);
+			frame_put_le16(h + 6, 65);
 			break;
 		case LEN_ZERO:
-			le32(h + 24, 0);
-			le32(h + 16, 0);
+			frame_put_le32(h + 24, 0);
+			frame_put_le32(h + 16, 0);
 			break;
 		case LEN_HUGE:
-			le32(h + 24, 16 * 1024 * 1024 + 1);
-			le32(h + 16, 16 * 1024 * 1024 + 1);
+			frame_put_le32(h + 24, 16 * 1024 * 1024 + 1);
+			frame_put_le32(h + 16, 16 * 1024 * 1024 + 1);
 			break;
 		case SLOT_USED:
-			le32(h + 28, 8);
-			le32(h + 16, 16);
+			frame_put_le32(h + 28, 8);
+			frame_put_le32(h + 16, 16);
 			break;
 		case BAD_TOTAL:
-			le32(h + 16, 9);
+			frame_put_le32(h + 16, 9);
 			break;
 		case RESERVED:
-			le32(h + 20, 1);
+			frame_put_le32(h + 20, 1);
 			break;
 		case NO_FD:
 			break;

@@ -17,31 +17,11 @@
 #include <cmocka.h>
 
 #include "libclient/smbdirect-ctl.h"
+#include "proto/frame.h"
 
 #define HDR	64
 #define RW_FIXED 48
 #define MAX_RW	(1024u * 1024)
-
-static void
-le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void
-le32(uint8_t *p, uint32_t v)
-{
-	le16(p, (uint16_t)v);
-	le16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void
-le64(uint8_t *p, uint64_t v)
-{
-	le32(p, (uint32_t)v);
-	le32(p + 4, (uint32_t)(v >> 32));
-}
 
 static void
 put_hdr(uint8_t *p, uint16_t cmd, uint32_t flags, uint32_t next)
@@ -51,11 +31,11 @@ put_hdr(uint8_t *p, uint16_t cmd, uint32_t flags, uint32_t next)
 	p[1] = 'S';
 	p[2] = 'M';
 	p[3] = 'B';
-	le16(p + 4, HDR);
-	le16(p + 12, cmd);
-	le32(p + 16, flags);
-	le32(p + 20, next);
-	le64(p + 24, 0x42);		/* MessageId */
+	frame_put_le16(p + 4, HDR);
+	frame_put_le16(p + 12, cmd);
+	frame_put_le32(p + 16, flags);
+	frame_put_le32(p + 20, next);
+	frame_put_le64(p + 24, 0x42);		/* MessageId */
 }
 
 static const uint8_t guid_g[16] = {
@@ -72,13 +52,14 @@ build_negotiate(uint8_t *p, uint16_t count)
 
 	put_hdr(p, 0, 0, 0);
 	memset(b, 0, 36);
-	le16(b, 36);
-	le16(b + 2, count);
-	le16(b + 4, 1);			/* SecurityMode: signing */
-	le32(b + 8, 0x7f);		/* Capabilities */
+	frame_put_le16(b, 36);
+	frame_put_le16(b + 2, count);
+	frame_put_le16(b + 4,
+	    1);			/* SecurityMode: signing */
+	frame_put_le32(b + 8, 0x7f);		/* Capabilities */
 	memcpy(b + 12, guid_g, 16);
 	for (i = 0; i < count; i++) {
-		le16(b + 36 + i * 2, (uint16_t)(0x0202 + i));
+		frame_put_le16(b + 36 + i * 2, (uint16_t)(0x0202 + i));
 	}
 	return HDR + 36 + (size_t)count * 2;
 }
@@ -98,27 +79,27 @@ build_rw(uint8_t *p, uint16_t cmd, uint32_t channel, unsigned n,
 
 	put_hdr(p, cmd, 0, next);
 	memset(b, 0, RW_FIXED);
-	le16(b, 49);
-	le64(b + 8, 0x123456789ull);	/* file Offset */
+	frame_put_le16(b, 49);
+	frame_put_le64(b + 8, 0x123456789ull);	/* file Offset */
 	memset(b + 16, 0xf1, 16);	/* FileId */
 	if (cmd == 8) {
-		le32(b + 4, 65536);	/* Length */
-		le32(b + 32, 1);	/* MinimumCount */
-		le32(b + 36, channel);
-		le32(b + 40, 7);	/* RemainingBytes */
+		frame_put_le32(b + 4, 65536);	/* Length */
+		frame_put_le32(b + 32, 1);	/* MinimumCount */
+		frame_put_le32(b + 36, channel);
+		frame_put_le32(b + 40, 7);	/* RemainingBytes */
 		if (channel != 0) {
-			le16(b + 44, ci);
-			le16(b + 46, (uint16_t)(n * 16));
+			frame_put_le16(b + 44, ci);
+			frame_put_le16(b + 46, (uint16_t)(n * 16));
 		}
 	} else {
-		le32(b + 32, channel);
+		frame_put_le32(b + 32, channel);
 		if (channel != 0) {
-			le32(b + 36, n * 4096); /* RemainingBytes */
-			le16(b + 40, ci);
-			le16(b + 42, (uint16_t)(n * 16));
+			frame_put_le32(b + 36, n * 4096); /* RemainingBytes */
+			frame_put_le16(b + 40, ci);
+			frame_put_le16(b + 42, (uint16_t)(n * 16));
 		} else {
-			le16(b + 2, ci);	/* DataOffset */
-			le32(b + 4, data_len);
+			frame_put_le16(b + 2, ci);	/* DataOffset */
+			frame_put_le32(b + 4, data_len);
 			memset(p + ci, 0xd7, data_len);
 			return ci + data_len;
 		}
@@ -129,9 +110,9 @@ build_rw(uint8_t *p, uint16_t cmd, uint32_t channel, unsigned n,
 	for (i = 0; i < n; i++) {
 		uint8_t *d = p + ci + i * 16;
 
-		le64(d, 0x7f0000001000ull + i * 0x10000);
-		le32(d + 8, 0xabc00 + i);
-		le32(d + 12, 4096);
+		frame_put_le64(d, 0x7f0000001000ull + i * 0x10000);
+		frame_put_le32(d + 8, 0xabc00 + i);
+		frame_put_le32(d + 12, 4096);
 	}
 	return ci + (size_t)n * 16;
 }
@@ -204,34 +185,37 @@ test_negotiate_malformed(void **state)
 	q[0] = 0xfd;			/* a transform header */
 	assert_int_equal(guid_of(q, len, guid), -EPROTO);
 	memcpy(q, p, len);
-	le16(q + 4, 63);		/* header StructureSize */
+	frame_put_le16(q + 4, 63);		/* header StructureSize */
 	assert_int_equal(guid_of(q, len, guid), -EPROTO);
 	memcpy(q, p, len);
-	le32(q + 16, 1);		/* SERVER_TO_REDIR: a response */
+	frame_put_le32(q + 16,
+	    1);		/* SERVER_TO_REDIR: a response */
 	assert_int_equal(guid_of(q, len, guid), -EPROTO);
 	memcpy(q, p, len);
-	le16(q + 12, 1);		/* SESSION_SETUP */
+	frame_put_le16(q + 12, 1);		/* SESSION_SETUP */
 	assert_int_equal(guid_of(q, len, guid), -EPROTO);
 	memcpy(q, p, len);
-	le16(q + HDR, 37);		/* request StructureSize */
+	frame_put_le16(q + HDR, 37);		/* request StructureSize */
 	assert_int_equal(guid_of(q, len, guid), -EPROTO);
 	memcpy(q, p, len);
-	le16(q + HDR + 2, 0);		/* DialectCount 0 */
+	frame_put_le16(q + HDR + 2, 0);		/* DialectCount 0 */
 	assert_int_equal(guid_of(q, len, guid), -EPROTO);
 	memcpy(q, p, len);
-	le16(q + HDR + 2, 3);		/* one more than there is */
+	frame_put_le16(q + HDR + 2, 3);	/* one more than there is */
 	assert_int_equal(guid_of(q, len, guid), -EPROTO);
 	memcpy(q, p, len);
-	le16(q + HDR + 2, 0xffff);
+	frame_put_le16(q + HDR + 2, 0xffff);
 	assert_int_equal(guid_of(q, len, guid), -EPROTO);
 	memcpy(q, p, len);
-	le32(q + 20, 96);		/* NextCommand cuts the fixed part */
+	frame_put_le32(q + 20,
+	    96);		/* NextCommand cuts the fixed part */
 	assert_int_equal(guid_of(q, len, guid), -EPROTO);
 
 	len = build_negotiate(q, 4);	/* 108 bytes */
-	le32(q + 20, 104);		/* NextCommand cuts the dialects */
+	frame_put_le32(q + 20,
+	    104);		/* NextCommand cuts the dialects */
 	assert_int_equal(guid_of(q, len, guid), -EPROTO);
-	le32(q + 20, 0);
+	frame_put_le32(q + 20, 0);
 	assert_int_equal(guid_of(q, len, guid), 0);
 }
 
@@ -334,19 +318,19 @@ test_rw_structure_and_command(void **state)
 	size_t len = build_rw(p, 8, SMB2_CHANNEL_RDMA_V1, 1, 0, 0);
 
 	memcpy(q, p, len);
-	le16(q + HDR, 48);
+	frame_put_le16(q + HDR, 48);
 	assert_int_equal(rw_of(q, len, 0, MAX_RW, &rw), -EPROTO);
 	memcpy(q, p, len);
-	le16(q + HDR, 50);
+	frame_put_le16(q + HDR, 50);
 	assert_int_equal(rw_of(q, len, 0, MAX_RW, &rw), -EPROTO);
 	memcpy(q, p, len);
-	le16(q + 12, 5);		/* CREATE */
+	frame_put_le16(q + 12, 5);		/* CREATE */
 	assert_int_equal(rw_of(q, len, 0, MAX_RW, &rw), -EPROTO);
 	memcpy(q, p, len);
-	le32(q + 16, 1);		/* a READ response */
+	frame_put_le32(q + 16, 1);		/* a READ response */
 	assert_int_equal(rw_of(q, len, 0, MAX_RW, &rw), -EPROTO);
 	memcpy(q, p, len);
-	le32(q + HDR + 36, 3);		/* RDMA_TRANSFORM */
+	frame_put_le32(q + HDR + 36, 3);		/* RDMA_TRANSFORM */
 	assert_int_equal(rw_of(q, len, 0, MAX_RW, &rw), -EPROTO);
 	assert_int_equal(rw_of(p, len, len, MAX_RW, &rw), -EPROTO);
 	assert_int_equal(rw_of(p, len, (size_t)-1, MAX_RW, &rw), -EPROTO);
@@ -362,34 +346,40 @@ test_rw_bad_channel_info(void **state)
 	size_t len = build_rw(p, 8, SMB2_CHANNEL_RDMA_V1, 2, 0, 0);
 
 	memcpy(q, p, len);
-	le16(q + HDR + 44, HDR + RW_FIXED - 8);	/* inside fixed fields */
+	frame_put_le16(q + HDR + 44,
+	    HDR + RW_FIXED - 8);	/* inside fixed fields */
 	assert_int_equal(rw_of(q, len, 0, MAX_RW, &rw), -EPROTO);
 	memcpy(q, p, len);
-	le16(q + HDR + 44, HDR + RW_FIXED + 8);	/* 8 bytes past end */
+	frame_put_le16(q + HDR + 44,
+	    HDR + RW_FIXED + 8);	/* 8 bytes past end */
 	assert_int_equal(rw_of(q, len, 0, MAX_RW, &rw), -EPROTO);
 	memcpy(q, p, len);
-	le16(q + HDR + 44, 0xffff);
+	frame_put_le16(q + HDR + 44, 0xffff);
 	assert_int_equal(rw_of(q, len, 0, MAX_RW, &rw), -EPROTO);
 	memcpy(q, p, len);
-	le16(q + HDR + 46, 24);		/* not a multiple of 16 */
+	frame_put_le16(q + HDR + 46,
+	    24);		/* not a multiple of 16 */
 	assert_int_equal(rw_of(q, len, 0, MAX_RW, &rw), -EPROTO);
 	memcpy(q, p, len);
-	le16(q + HDR + 46, 0);			/* a channel, no info */
+	frame_put_le16(q + HDR + 46, 0);			/* a channel,
+	    no info */
 	assert_int_equal(rw_of(q, len, 0, MAX_RW, &rw), -EPROTO);
 	memcpy(q, p, len);
-	le32(q + HDR + RW_FIXED + 16 + 12, 0);	/* descriptor length 0 */
+	frame_put_le32(q + HDR + RW_FIXED + 16 + 12,
+	    0);	/* descriptor length 0 */
 	assert_int_equal(rw_of(q, len, 0, MAX_RW, &rw), -EPROTO);
 
 	/* A WRITE's inline data must be inside the command. */
 	len = build_rw(p, 9, SMB2_CHANNEL_NONE, 0, 32, 0);
 	memcpy(q, p, len);
-	le32(q + HDR + 4, 33);
+	frame_put_le32(q + HDR + 4, 33);
 	assert_int_equal(rw_of(q, len, 0, MAX_RW, &rw), -EPROTO);
 	memcpy(q, p, len);
-	le16(q + HDR + 2, 16);		/* DataOffset in the header */
+	frame_put_le16(q + HDR + 2,
+	    16);		/* DataOffset in the header */
 	assert_int_equal(rw_of(q, len, 0, MAX_RW, &rw), -EPROTO);
 	memcpy(q, p, len);
-	le16(q + HDR + 2, 0xffff);
+	frame_put_le16(q + HDR + 2, 0xffff);
 	assert_int_equal(rw_of(q, len, 0, MAX_RW, &rw), -EPROTO);
 }
 
@@ -412,8 +402,8 @@ test_rw_descriptor_limits(void **state)
 	assert_int_equal(rw_of(p, len, 0, 4 * 4096, &rw), 0);
 	assert_int_equal(rw_of(p, len, 0, 4 * 4096 - 1, &rw), -E2BIG);
 	/* Lengths that would wrap a 32-bit sum still count. */
-	le32(p + HDR + RW_FIXED + 12, 0xffffffffu);
-	le32(p + HDR + RW_FIXED + 16 + 12, 0xffffffffu);
+	frame_put_le32(p + HDR + RW_FIXED + 12, 0xffffffffu);
+	frame_put_le32(p + HDR + RW_FIXED + 16 + 12, 0xffffffffu);
 	assert_int_equal(rw_of(p, len, 0, 0xffffffffu, &rw), -E2BIG);
 }
 
@@ -427,7 +417,7 @@ test_rw_compound(void **state)
 	/* A READ, padded to 8, then a WRITE. */
 	first = build_rw(p, 8, SMB2_CHANNEL_RDMA_V1, 1, 0, 0);
 	next = (first + 7) & ~(size_t)7;
-	le32(p + 20, (uint32_t)next);
+	frame_put_le32(p + 20, (uint32_t)next);
 	memset(p + first, 0, next - first);
 	second = build_rw(p + next, 9, SMB2_CHANNEL_RDMA_V1_INVALIDATE, 2,
 	    0, 0);
@@ -441,15 +431,15 @@ test_rw_compound(void **state)
 
 	/* Channel info of the first that reaches into the second. */
 	memcpy(q, p, next + second);
-	le16(q + HDR + 46, 32);
+	frame_put_le16(q + HDR + 46, 32);
 	assert_int_equal(rw_of(q, next + second, 0, MAX_RW, &rw), -EPROTO);
 	/* NextCommand misaligned, too small, or past the PDU. */
 	memcpy(q, p, next + second);
-	le32(q + 20, (uint32_t)next - 4);
+	frame_put_le32(q + 20, (uint32_t)next - 4);
 	assert_int_equal(rw_of(q, next + second, 0, MAX_RW, &rw), -EPROTO);
-	le32(q + 20, 56);
+	frame_put_le32(q + 20, 56);
 	assert_int_equal(rw_of(q, next + second, 0, MAX_RW, &rw), -EPROTO);
-	le32(q + 20, (uint32_t)(next + second + 8));
+	frame_put_le32(q + 20, (uint32_t)(next + second + 8));
 	assert_int_equal(rw_of(q, next + second, 0, MAX_RW, &rw), -EPROTO);
 	/* The second command cut short. */
 	assert_int_equal(rw_of(p, next + second - 1, next, MAX_RW, &rw),

@@ -18,47 +18,9 @@
 #include <cmocka.h>
 
 #include "examples/mini-smbd-smb2.h"
+#include "proto/frame.h"
 
 #define HDR	MSMB2_HDR_LEN
-
-static void
-le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void
-le32(uint8_t *p, uint32_t v)
-{
-	le16(p, (uint16_t)v);
-	le16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void
-le64(uint8_t *p, uint64_t v)
-{
-	le32(p, (uint32_t)v);
-	le32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint16_t
-g16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t
-g32(const uint8_t *p)
-{
-	return (uint32_t)g16(p) | (uint32_t)g16(p + 2) << 16;
-}
-
-static uint64_t
-g64(const uint8_t *p)
-{
-	return (uint64_t)g32(p) | (uint64_t)g32(p + 4) << 32;
-}
 
 /* A request header as a client writes it. */
 static void
@@ -67,14 +29,14 @@ req_hdr(uint8_t *p, uint16_t cmd, uint64_t mid, uint16_t charge,
 {
 	memset(p, 0, HDR);
 	memcpy(p, "\xfeSMB", 4);
-	le16(p + 4, HDR);
-	le16(p + 6, charge);
-	le16(p + 12, cmd);
-	le16(p + 14, credits);
-	le64(p + 24, mid);
-	le32(p + 32, 0xfeff);		/* ProcessId / Reserved */
-	le32(p + 36, 7);		/* TreeId */
-	le64(p + 40, 0x1122334455667788ull);
+	frame_put_le16(p + 4, HDR);
+	frame_put_le16(p + 6, charge);
+	frame_put_le16(p + 12, cmd);
+	frame_put_le16(p + 14, credits);
+	frame_put_le64(p + 24, mid);
+	frame_put_le32(p + 32, 0xfeff);	/* ProcessId / Reserved */
+	frame_put_le32(p + 36, 7);		/* TreeId */
+	frame_put_le64(p + 40, 0x1122334455667788ull);
 }
 
 /* The response header every encoder writes. */
@@ -83,14 +45,15 @@ check_rsp_hdr(const uint8_t *r, uint16_t cmd, uint32_t status, uint64_t mid,
     uint16_t credits)
 {
 	assert_memory_equal(r, "\xfeSMB", 4);
-	assert_int_equal(g16(r + 4), 64);
-	assert_int_equal(g32(r + 8), status);
-	assert_int_equal(g16(r + 12), cmd);
-	assert_int_equal(g16(r + 14), credits);
-	assert_int_equal(g32(r + 16), 1);	/* SERVER_TO_REDIR only */
-	assert_int_equal(g32(r + 20), 0);	/* NextCommand */
-	assert_int_equal(g64(r + 24), mid);
-	assert_int_equal(g32(r + 32), 0xfeff);
+	assert_int_equal(frame_get_le16(r + 4), 64);
+	assert_int_equal(frame_get_le32(r + 8), status);
+	assert_int_equal(frame_get_le16(r + 12), cmd);
+	assert_int_equal(frame_get_le16(r + 14), credits);
+	assert_int_equal(frame_get_le32(r + 16),
+	    1);	/* SERVER_TO_REDIR only */
+	assert_int_equal(frame_get_le32(r + 20), 0);	/* NextCommand */
+	assert_int_equal(frame_get_le64(r + 24), mid);
+	assert_int_equal(frame_get_le32(r + 32), 0xfeff);
 	assert_memory_equal(r + 48, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16);
 }
 
@@ -107,7 +70,7 @@ test_parse(void **state)
 	struct msmb2_hdr h;
 
 	req_hdr(b, SMB2_READ, 9, 2, 64);
-	le32(b + 20, 0);
+	frame_put_le32(b + 20, 0);
 	parsed(b, sizeof(b), &h);
 	assert_int_equal(h.command, SMB2_READ);
 	assert_int_equal(h.message_id, 9);
@@ -123,10 +86,10 @@ test_parse(void **state)
 	b[0] = 0xff;			/* SMB1 */
 	assert_int_equal(msmb2_parse(b, sizeof(b), &h), -EPROTO);
 	b[0] = 0xfe;
-	le16(b + 4, 65);
+	frame_put_le16(b + 4, 65);
 	assert_int_equal(msmb2_parse(b, sizeof(b), &h), -EPROTO);
-	le16(b + 4, 64);
-	le32(b + 16, 1);		/* a response */
+	frame_put_le16(b + 4, 64);
+	frame_put_le32(b + 16, 1);		/* a response */
 	assert_int_equal(msmb2_parse(b, sizeof(b), &h), -EPROTO);
 }
 
@@ -138,11 +101,11 @@ negotiate_req(uint8_t *b, const uint16_t *d, unsigned n)
 
 	req_hdr(b, SMB2_NEGOTIATE, 0, 0, 1);
 	memset(b + HDR, 0, 36);
-	le16(b + HDR, 36);
-	le16(b + HDR + 2, (uint16_t)n);
+	frame_put_le16(b + HDR, 36);
+	frame_put_le16(b + HDR + 2, (uint16_t)n);
 	memcpy(b + HDR + 12, "sdpeer-guid-0001", 16);
 	for (i = 0; i < n; i++) {
-		le16(b + HDR + 36 + i * 2, d[i]);
+		frame_put_le16(b + HDR + 36 + i * 2, d[i]);
 	}
 	return HDR + 36 + n * 2;
 }
@@ -171,7 +134,7 @@ test_pick_dialect(void **state)
 	memcpy(cut, b, n - 1);
 	assert_int_equal(msmb2_pick_dialect(cut, n - 1, &d), -EPROTO);
 	free(cut);
-	le16(b + HDR + 2, 0);
+	frame_put_le16(b + HDR + 2, 0);
 	assert_int_equal(msmb2_pick_dialect(b, n, &d), -EPROTO);
 }
 
@@ -189,19 +152,27 @@ test_negotiate(void **state)
 	    (const uint8_t *)"mini-smbd-server", 1u << 20,
 	    0x01d9000000000000ull, r), 129);
 	check_rsp_hdr(r, SMB2_NEGOTIATE, STATUS_SUCCESS, 0, 1);
-	assert_int_equal(g16(r + HDR), 65);		/* StructureSize */
-	assert_int_equal(g16(r + HDR + 2), 1);		/* signing enabled */
-	assert_int_equal(g16(r + HDR + 4), 0x0302);
+	assert_int_equal(frame_get_le16(r + HDR),
+	    65);		/* StructureSize */
+	assert_int_equal(frame_get_le16(r + HDR + 2),
+	    1);		/* signing enabled */
+	assert_int_equal(frame_get_le16(r + HDR + 4), 0x0302);
 	assert_memory_equal(r + HDR + 8, "mini-smbd-server", 16);
-	assert_int_equal(g32(r + HDR + 24), 0);		/* Capabilities */
-	assert_int_equal(g32(r + HDR + 28), 1u << 20);	/* MaxTransactSize */
-	assert_int_equal(g32(r + HDR + 32), 1u << 20);	/* MaxReadSize */
-	assert_int_equal(g32(r + HDR + 36), 1u << 20);	/* MaxWriteSize */
-	assert_int_equal(g64(r + HDR + 40), 0x01d9000000000000ull);
-	assert_int_equal(g64(r + HDR + 48), 0);		/* ServerStartTime */
-	assert_int_equal(g16(r + HDR + 56), 128);	/* SecurityBufferOffset */
-	assert_int_equal(g16(r + HDR + 58), 0);
-	assert_int_equal(g32(r + HDR + 60), 0);
+	assert_int_equal(frame_get_le32(r + HDR + 24),
+	    0);		/* Capabilities */
+	assert_int_equal(frame_get_le32(r + HDR + 28),
+	    1u << 20);	/* MaxTransactSize */
+	assert_int_equal(frame_get_le32(r + HDR + 32),
+	    1u << 20);	/* MaxReadSize */
+	assert_int_equal(frame_get_le32(r + HDR + 36),
+	    1u << 20);	/* MaxWriteSize */
+	assert_int_equal(frame_get_le64(r + HDR + 40), 0x01d9000000000000ull);
+	assert_int_equal(frame_get_le64(r + HDR + 48),
+	    0);		/* ServerStartTime */
+	assert_int_equal(frame_get_le16(r + HDR + 56),
+	    128);	/* SecurityBufferOffset */
+	assert_int_equal(frame_get_le16(r + HDR + 58), 0);
+	assert_int_equal(frame_get_le32(r + HDR + 60), 0);
 }
 
 static void
@@ -214,9 +185,9 @@ test_error(void **state)
 	parsed(b, sizeof(b), &h);
 	assert_int_equal(msmb2_error(&h, STATUS_NOT_SUPPORTED, r), 73);
 	check_rsp_hdr(r, 0x0005, STATUS_NOT_SUPPORTED, 12, 1);
-	assert_int_equal(g16(r + HDR), 9);
+	assert_int_equal(frame_get_le16(r + HDR), 9);
 	assert_memory_equal(r + HDR + 2, "\0\0\0\0\0\0\0", 7);
-	assert_int_equal(g64(r + 40), 0x1122334455667788ull);
+	assert_int_equal(frame_get_le64(r + 40), 0x1122334455667788ull);
 }
 
 static void
@@ -226,33 +197,36 @@ test_session_tree(void **state)
 	struct msmb2_hdr h;
 
 	req_hdr(b, SMB2_SESSION_SETUP, 1, 1, 64);
-	le64(b + 40, 0);
+	frame_put_le64(b + 40, 0);
 	memset(b + HDR, 0, 25);
-	le16(b + HDR, 25);
+	frame_put_le16(b + HDR, 25);
 	parsed(b, sizeof(b), &h);
 	assert_int_equal(msmb2_session_setup(&h, 0x4242, r), 73);
 	check_rsp_hdr(r, SMB2_SESSION_SETUP, STATUS_SUCCESS, 1, 64);
-	assert_int_equal(g64(r + 40), 0x4242);		/* SessionId */
-	assert_int_equal(g16(r + HDR), 9);
-	assert_int_equal(g16(r + HDR + 2), 0);		/* SessionFlags */
-	assert_int_equal(g16(r + HDR + 4), 72);	/* SecurityBufferOffset */
-	assert_int_equal(g16(r + HDR + 6), 0);
+	assert_int_equal(frame_get_le64(r + 40),
+	    0x4242);		/* SessionId */
+	assert_int_equal(frame_get_le16(r + HDR), 9);
+	assert_int_equal(frame_get_le16(r + HDR + 2),
+	    0);		/* SessionFlags */
+	assert_int_equal(frame_get_le16(r + HDR + 4),
+	    72);	/* SecurityBufferOffset */
+	assert_int_equal(frame_get_le16(r + HDR + 6), 0);
 
 	req_hdr(b, SMB2_TREE_CONNECT, 2, 1, 64);
-	le32(b + 36, 0);
+	frame_put_le32(b + 36, 0);
 	parsed(b, HDR + 9, &h);
 	assert_int_equal(msmb2_tree_connect(&h, 1, r), 80);
 	check_rsp_hdr(r, SMB2_TREE_CONNECT, STATUS_SUCCESS, 2, 64);
-	assert_int_equal(g32(r + 36), 1);		/* TreeId */
-	assert_int_equal(g16(r + HDR), 16);
+	assert_int_equal(frame_get_le32(r + 36), 1);		/* TreeId */
+	assert_int_equal(frame_get_le16(r + HDR), 16);
 	assert_int_equal(r[HDR + 2], 1);		/* DISK */
-	assert_int_equal(g32(r + HDR + 12), 0x001f01ff);
+	assert_int_equal(frame_get_le32(r + HDR + 12), 0x001f01ff);
 
 	req_hdr(b, SMB2_ECHO, 3, 0, 1);
 	parsed(b, HDR + 4, &h);
 	assert_int_equal(msmb2_empty(&h, r), 68);
 	check_rsp_hdr(r, SMB2_ECHO, STATUS_SUCCESS, 3, 1);
-	assert_int_equal(g16(r + HDR), 4);
+	assert_int_equal(frame_get_le16(r + HDR), 4);
 }
 
 /* FSCTL_QUERY_NETWORK_INTERFACE_INFO as sdpeer and Windows send it. */
@@ -266,13 +240,13 @@ test_ioctl(void **state)
 
 	req_hdr(b, SMB2_IOCTL, 5, 1, 64);
 	memset(b + HDR, 0, 57);
-	le16(b + HDR, 57);
-	le32(b + HDR + 4, FSCTL_QUERY_NETWORK_INTERFACE_INFO);
+	frame_put_le16(b + HDR, 57);
+	frame_put_le32(b + HDR + 4, FSCTL_QUERY_NETWORK_INTERFACE_INFO);
 	memset(b + HDR + 8, 0xff, 16);
-	le32(b + HDR + 24, HDR + 56);
-	le32(b + HDR + 36, HDR + 56);
-	le32(b + HDR + 44, 65536);
-	le32(b + HDR + 48, 1);
+	frame_put_le32(b + HDR + 24, HDR + 56);
+	frame_put_le32(b + HDR + 36, HDR + 56);
+	frame_put_le32(b + HDR + 44, 65536);
+	frame_put_le32(b + HDR + 48, 1);
 	parsed(b, sizeof(b), &h);
 	assert_int_equal(msmb2_ioctl_parse(b, sizeof(b), &io), 0);
 	assert_int_equal(io.ctl_code, FSCTL_QUERY_NETWORK_INTERFACE_INFO);
@@ -287,20 +261,26 @@ test_ioctl(void **state)
 	memset(r + MSMB2_IOCTL_OUTPUT_OFF, 0xab, 152);
 	assert_int_equal(msmb2_ioctl(&h, &io, 152, r), 112 + 152);
 	check_rsp_hdr(r, SMB2_IOCTL, STATUS_SUCCESS, 5, 64);
-	assert_int_equal(g16(r + HDR), 49);
-	assert_int_equal(g32(r + HDR + 4), FSCTL_QUERY_NETWORK_INTERFACE_INFO);
+	assert_int_equal(frame_get_le16(r + HDR), 49);
+	assert_int_equal(frame_get_le32(r + HDR + 4),
+	    FSCTL_QUERY_NETWORK_INTERFACE_INFO);
 	assert_memory_equal(r + HDR + 8,
 	    "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff",
 	    16);
-	assert_int_equal(g32(r + HDR + 24), 112);	/* InputOffset */
-	assert_int_equal(g32(r + HDR + 28), 0);		/* InputCount */
-	assert_int_equal(g32(r + HDR + 32), 112);	/* OutputOffset */
-	assert_int_equal(g32(r + HDR + 36), 152);	/* OutputCount */
-	assert_int_equal(g32(r + HDR + 40), 0);		/* Flags */
+	assert_int_equal(frame_get_le32(r + HDR + 24),
+	    112);	/* InputOffset */
+	assert_int_equal(frame_get_le32(r + HDR + 28),
+	    0);		/* InputCount */
+	assert_int_equal(frame_get_le32(r + HDR + 32),
+	    112);	/* OutputOffset */
+	assert_int_equal(frame_get_le32(r + HDR + 36),
+	    152);	/* OutputCount */
+	assert_int_equal(frame_get_le32(r + HDR + 40),
+	    0);		/* Flags */
 	assert_int_equal(r[112], 0xab);			/* output untouched */
 	/* No output still carries the 1-byte Buffer. */
 	assert_int_equal(msmb2_ioctl(&h, &io, 0, r), 113);
-	assert_int_equal(g32(r + HDR + 36), 0);
+	assert_int_equal(frame_get_le32(r + HDR + 36), 0);
 }
 
 static void
@@ -314,27 +294,29 @@ test_read_write(void **state)
 	/* Inline: the data follows at DataOffset 80. */
 	assert_int_equal(msmb2_read(&h, 8, 0, r), 88);
 	check_rsp_hdr(r, SMB2_READ, STATUS_SUCCESS, 77, 64);
-	assert_int_equal(g16(r + 6), 16);		/* CreditCharge */
-	assert_int_equal(g16(r + HDR), 17);
+	assert_int_equal(frame_get_le16(r + 6),
+	    16);		/* CreditCharge */
+	assert_int_equal(frame_get_le16(r + HDR), 17);
 	assert_int_equal(r[HDR + 2], 80);
-	assert_int_equal(g32(r + HDR + 4), 8);
-	assert_int_equal(g32(r + HDR + 8), 0);
+	assert_int_equal(frame_get_le32(r + HDR + 4), 8);
+	assert_int_equal(frame_get_le32(r + HDR + 8), 0);
 	/*
 	 * RDMA: DataLength 0, DataRemaining the bytes on the channel, and
 	 * exactly 80 bytes: no Buffer byte for a client to trip over.
 	 */
 	assert_int_equal(msmb2_read(&h, 0, 1u << 20, r), 80);
-	assert_int_equal(g32(r + HDR + 4), 0);
-	assert_int_equal(g32(r + HDR + 8), 1u << 20);
+	assert_int_equal(frame_get_le32(r + HDR + 4), 0);
+	assert_int_equal(frame_get_le32(r + HDR + 8), 1u << 20);
 
 	req_hdr(b, SMB2_WRITE, 78, 16, 64);
 	parsed(b, sizeof(b), &h);
 	assert_int_equal(msmb2_write(&h, 1u << 20, r), 80);
 	check_rsp_hdr(r, SMB2_WRITE, STATUS_SUCCESS, 78, 64);
-	assert_int_equal(g16(r + HDR), 17);
-	assert_int_equal(g32(r + HDR + 4), 1u << 20);	/* Count */
-	assert_int_equal(g32(r + HDR + 8), 0);
-	assert_int_equal(g32(r + HDR + 12), 0);
+	assert_int_equal(frame_get_le16(r + HDR), 17);
+	assert_int_equal(frame_get_le32(r + HDR + 4),
+	    1u << 20);	/* Count */
+	assert_int_equal(frame_get_le32(r + HDR + 8), 0);
+	assert_int_equal(frame_get_le32(r + HDR + 12), 0);
 }
 
 static void
