@@ -11,11 +11,12 @@
  * - "engine+copy": the wire copies each fragment into its receive buffer,
  *   as the NIC's DMA would, so the figure includes one pass over the data.
  *
- * Each is printed in MB/s and as a ratio to memcpy() of the same number of
- * bytes (1 MiB at a time) measured in the same run: ratio > 1 means faster
- * than copying the PDU once.
+ * Each is printed in MiB/s (2^20 bytes per second), the median of REPS runs
+ * with the slowest and fastest, and as a ratio of medians to memcpy() of
+ * the same number of bytes (1 MiB at a time) measured in the same run:
+ * ratio > 1 means faster than copying the PDU once.
  *
- * Usage: bench_sdp [PDUs per pass]   (default 2048, i.e. 2 GiB)
+ * Usage: bench_sdp [PDUs per pass [REPS]]   (default 2048, i.e. 2 GiB; 3)
  */
 #include "config.h"
 
@@ -239,17 +240,64 @@ run_memcpy(unsigned n)
 	return t0;
 }
 
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * One measurement, REPS times: the median time, and the slowest and
+ * fastest rates. COPY < 0 times memcpy(); otherwise the engine.
+ */
+#define REPS_MAX	15
+struct figure {
+	double		 t;		/* median seconds */
+	double		 mib_min, mib_med, mib_max;
+	uint64_t	 msgs;
+};
+
+static void
+measure(struct figure *f, unsigned reps, uint32_t size, unsigned n, int copy)
+{
+	double t[REPS_MAX], mib = (double)n * PDU_LEN / 1048576.0;
+	unsigned r;
+
+	for (r = 0; r < reps; r++) {
+		t[r] = copy < 0 ? run_memcpy(n) : run(size, n, copy, &f->msgs);
+	}
+	qsort(t, reps, sizeof(t[0]), cmp_double);
+	f->t = t[reps / 2];
+	f->mib_med = mib / f->t;
+	f->mib_min = mib / t[reps - 1];
+	f->mib_max = mib / t[0];
+}
+
+static void
+print_figure(const char *name, const struct figure *f, double t_ref)
+{
+	printf("%-28s %10.0f %10.0f %10.0f %8.2f", name, f->mib_med,
+	    f->mib_min, f->mib_max, t_ref / f->t);
+}
+
 int
 main(int argc, char **argv)
 {
 	static const uint32_t sizes[] = { 1364, 8192 };
 	unsigned n = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 2048;
-	double mb, t_ref, t;
-	uint64_t msgs;
+	unsigned reps = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10) : 3;
+	struct figure ref, f;
 	unsigned i;
 
 	if (n == 0) {
 		n = 1;
+	}
+	if (reps < 3 || reps > REPS_MAX || reps % 2 == 0) {
+		fprintf(stderr, "bench_sdp: REPS must be odd, 3 to %d\n",
+		    REPS_MAX);
+		return 2;
 	}
 	pdu = malloc(PDU_LEN);
 	if (pdu == NULL) {
@@ -258,26 +306,29 @@ main(int argc, char **argv)
 	for (i = 0; i < PDU_LEN; i++) {
 		pdu[i] = (uint8_t)(i * 31 + 7);
 	}
-	mb = (double)n * PDU_LEN / 1e6;
 	/* Warm up, then the reference. */
 	run_memcpy(n / 8 + 1);
-	t_ref = run_memcpy(n);
-	printf("bench_sdp: %u PDUs of 1 MiB per pass (%.0f MB)\n", n, mb);
-	printf("%-28s %10.0f MB/s\n", "memcpy (reference)", mb / t_ref);
+	measure(&ref, reps, 0, n, -1);
+	printf("bench_sdp: %u PDUs of 1 MiB per pass (%u MiB), median of %u "
+	    "runs\n", n, n, reps);
+	printf("%-28s %10s %10s %10s %8s\n", "pass (MiB/s)", "median", "min",
+	    "max", "ratio");
+	print_figure("memcpy (reference)", &ref, ref.t);
+	printf("\n");
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		char name[64];
 
-		t = run(sizes[i], n, 0, &msgs);
+		measure(&f, reps, sizes[i], n, 0);
 		snprintf(name, sizeof(name), "engine MaxSendSize %u",
 		    sizes[i]);
-		printf("%-28s %10.0f MB/s  ratio %6.2f  (%llu messages, "
-		    "%.0f ns each)\n", name, mb / t, t_ref / t,
-		    (unsigned long long)msgs, t * 1e9 / (double)msgs);
-		t = run(sizes[i], n, 1, &msgs);
+		print_figure(name, &f, ref.t);
+		printf("  (%llu messages, %.0f ns each)\n",
+		    (unsigned long long)f.msgs, f.t * 1e9 / (double)f.msgs);
+		measure(&f, reps, sizes[i], n, 1);
 		snprintf(name, sizeof(name), "engine+copy MaxSendSize %u",
 		    sizes[i]);
-		printf("%-28s %10.0f MB/s  ratio %6.2f\n", name, mb / t,
-		    t_ref / t);
+		print_figure(name, &f, ref.t);
+		printf("\n");
 	}
 	free(pdu);
 	return sink == 42 ? 2 : 0;

@@ -3,10 +3,13 @@
 
 EXTRA_DIST += bench/gateway.sh bench/handoff.sh
 
-# cifs -> smbdirectd -> smbdirect-gw -> Samba, against raw verbs and
-# against cifs over TCP, in one test bed run.
+# cifs -> smbdirectd -> smbdirect-gw -> Samba, and cifs -> smbdirectd ->
+# Samba patched by samba/patches (built first, cached), against raw verbs
+# and against cifs over TCP, in one test bed run.
 bench-gateway: all check-programs
-	$(AM_V_at)$(srcdir)/tests/vm/testbed.sh run -m 3072 -t 1800 \
+	$(AM_V_at)SAMBA_BIN=$$($(srcdir)/samba/build.sh) || exit 1; \
+	export SAMBA_BIN; TB_ENV="SAMBA_BIN $${TB_ENV:-}"; export TB_ENV; \
+	$(srcdir)/tests/vm/testbed.sh run -m 3072 -t 2400 \
 		-o bench/results $(abs_srcdir)/bench/gateway.sh
 
 # sdpeer -> smbdirectd -> mini-smbd's c1: SMB2 READ/WRITE over RDMA

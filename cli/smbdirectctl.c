@@ -9,7 +9,7 @@
  * protocol work is libsmbdirect-ctl's; this file formats.
  *
  * Exit codes: 0 ok, 1 the command failed, 2 usage, 3 the daemon cannot be
- * reached, 4 `drain --wait` timed out.
+ * reached, 4 `drain --wait` or `events --count` timed out.
  */
 #include "config.h"
 
@@ -33,8 +33,12 @@
 #define EXIT_UNREACHABLE 3
 #define EXIT_TIMEOUT	4
 
-/* The JSON schema's version: bump it when a field changes meaning. */
-#define JSON_SCHEMA	1
+/*
+ * The JSON schema's version: bump it when a field changes meaning or goes.
+ * 2: counters' copied_payload_bytes and inline_copied_bytes became the
+ * copied_bytes object.
+ */
+#define JSON_SCHEMA	2
 
 struct ctx {
 	struct sdctl	*ctl;
@@ -106,6 +110,40 @@ jadd_str(struct json_object *o, const char *k, const char *v)
 	json_object_object_add(o, k, json_object_new_string(v));
 }
 
+/* A labelled count as an object: { "label": value, ... }. */
+static struct json_object *
+j_counts(const struct sdctl_count *v, unsigned n)
+{
+	struct json_object *o = json_object_new_object();
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		json_object_object_add(o, v[i].label,
+		    json_object_new_uint64(v[i].value));
+	}
+	return o;
+}
+
+/* "label N, label N" for the text output. */
+static const char *
+counts_text(const struct sdctl_count *v, unsigned n, char *buf, size_t len)
+{
+	size_t off = 0;
+	unsigned i;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && off < len; i++) {
+		int w = snprintf(buf + off, len - off, "%s%s %" PRIu64,
+		    i > 0 ? ", " : "", v[i].label, v[i].value);
+
+		if (w < 0) {
+			break;
+		}
+		off += (size_t)w;
+	}
+	return buf;
+}
+
 static struct json_object *
 j_counters(const struct sdctl_counters *k)
 {
@@ -121,9 +159,9 @@ j_counters(const struct sdctl_counters *k)
 	jadd_u64(o, "rdma_read_ops", k->rdma_read_ops);
 	jadd_u64(o, "rdma_write_bytes", k->rdma_write_bytes);
 	jadd_u64(o, "rdma_write_ops", k->rdma_write_ops);
-	jadd_u64(o, "copied_payload_bytes", k->copied_payload_bytes);
-	jadd_u64(o, "inline_copied_bytes", k->inline_copied_bytes);
 	jadd_u64(o, "keepalives_sent", k->keepalives_sent);
+	json_object_object_add(o, "copied_bytes", j_counts(k->copied_bytes,
+	    k->n_copied_bytes));
 	return o;
 }
 
@@ -234,7 +272,7 @@ static int
 cmd_status(struct ctx *x)
 {
 	struct sdctl_status st;
-	char b1[32], b2[32], b3[32], b4[32];
+	char b1[32], b2[32], b3[32], b4[32], cb[SDCTL_MAX_COUNTS * 64];
 	size_t i, j;
 	int rc;
 
@@ -292,6 +330,8 @@ cmd_status(struct ctx *x)
 		jadd_u64(o, "connections_refused", st.connections_refused);
 		jadd_u64(o, "max_connections", st.max_connections);
 		jadd_u64(o, "control_clients", st.control_clients);
+		json_object_object_add(o, "connections_peak",
+		    j_counts(st.connections_peak, st.n_connections_peak));
 		json_object_object_add(o, "totals", j_counters(&st.totals));
 		json_print(o);
 		sdctl_status_free(&st);
@@ -309,6 +349,8 @@ cmd_status(struct ctx *x)
 	printf("connections:  %u active (max %u), %" PRIu64 " accepted, %"
 	    PRIu64 " refused\n", st.connections_active, st.max_connections,
 	    st.connections_total, st.connections_refused);
+	printf("peak:         %s\n", counts_text(st.connections_peak,
+	    st.n_connections_peak, cb, sizeof(cb)));
 	printf("control:      %u clients\n", st.control_clients);
 	printf("listeners:\n");
 	for (i = 0; i < st.n_listeners; i++) {
@@ -328,13 +370,13 @@ cmd_status(struct ctx *x)
 		}
 		printf("\n");
 	}
-	printf("totals:       in %s, out %s, RDMA read %s, RDMA written %s, "
-	    "payload copied %s\n",
+	printf("totals:       in %s, out %s, RDMA read %s, RDMA written %s\n",
 	    human(st.totals.bytes_in, b1, sizeof(b1)),
 	    human(st.totals.bytes_out, b2, sizeof(b2)),
 	    human(st.totals.rdma_read_bytes, b3, sizeof(b3)),
-	    human(st.totals.rdma_write_bytes, b4, sizeof(b4)),
-	    st.totals.copied_payload_bytes == 0 ? "0 B" : "NONZERO");
+	    human(st.totals.rdma_write_bytes, b4, sizeof(b4)));
+	printf("copied bytes: %s\n", counts_text(st.totals.copied_bytes,
+	    st.totals.n_copied_bytes, cb, sizeof(cb)));
 	sdctl_status_free(&st);
 	return EXIT_OK;
 }
@@ -425,7 +467,7 @@ cmd_show(struct ctx *x)
 {
 	struct sdctl_conn c;
 	uint64_t id;
-	char b1[16], b2[16];
+	char b1[16], b2[16], cb[SDCTL_MAX_COUNTS * 64];
 	int rc;
 
 	rc = parse_id(x, &id);
@@ -468,11 +510,11 @@ cmd_show(struct ctx *x)
 	    c.counters.bytes_out, c.counters.messages_out,
 	    c.counters.pdus_out);
 	printf("  RDMA: read %" PRIu64 " bytes in %" PRIu64 " ops, wrote %"
-	    PRIu64 " bytes in %" PRIu64 " ops; payload copied %" PRIu64
-	    ", inline copied %" PRIu64 "\n", c.counters.rdma_read_bytes,
+	    PRIu64 " bytes in %" PRIu64 " ops\n", c.counters.rdma_read_bytes,
 	    c.counters.rdma_read_ops, c.counters.rdma_write_bytes,
-	    c.counters.rdma_write_ops, c.counters.copied_payload_bytes,
-	    c.counters.inline_copied_bytes);
+	    c.counters.rdma_write_ops);
+	printf("  copied bytes: %s\n", counts_text(c.counters.copied_bytes,
+	    c.counters.n_copied_bytes, cb, sizeof(cb)));
 	printf("  MRs: %u of %u, %" PRIu64 " bytes; area %" PRIu64
 	    " bytes\n", c.mr.count, c.mr.limit, c.mr.bytes, c.mr.area_bytes);
 	return EXIT_OK;
@@ -793,6 +835,183 @@ cmd_metrics(struct ctx *x)
 	return EXIT_OK;
 }
 
+/* One event: a line of text, or one compact JSON object per line. */
+static void
+print_event(struct ctx *x, const struct sdctl_event *ev)
+{
+	struct json_object *o = NULL;
+
+	if (x->json) {
+		o = j_envelope("events");
+	}
+	switch (ev->kind) {
+	case SDCTL_EVENT_NEW_CONNECTION:
+		if (o != NULL) {
+			jadd_str(o, "event", "new_connection");
+			jadd_u64(o, "conn_id", ev->u.new_connection.conn.id);
+			jadd_str(o, "peer", ev->u.new_connection.conn.peer);
+			jadd_str(o, "local", ev->u.new_connection.conn.local);
+			jadd_str(o, "transport", sdctl_transport_name(
+			    ev->u.new_connection.conn.transport));
+		} else {
+			printf("new_connection conn=%" PRIu64 " peer=%s "
+			    "local=%s transport=%s\n",
+			    ev->u.new_connection.conn.id,
+			    ev->u.new_connection.conn.peer,
+			    ev->u.new_connection.conn.local,
+			    sdctl_transport_name(
+			    ev->u.new_connection.conn.transport));
+		}
+		break;
+	case SDCTL_EVENT_CONNECTION_CLOSED:
+		if (o != NULL) {
+			jadd_str(o, "event", "connection_closed");
+			jadd_u64(o, "conn_id",
+			    ev->u.connection_closed.conn_id);
+			jadd_str(o, "reason", ev->u.connection_closed.reason);
+			jadd_str(o, "message",
+			    ev->u.connection_closed.message);
+			jadd_u64(o, "owner_pid",
+			    ev->u.connection_closed.owner_pid);
+		} else {
+			printf("connection_closed conn=%" PRIu64 " reason=%s "
+			    "owner_pid=%u: %s\n",
+			    ev->u.connection_closed.conn_id,
+			    ev->u.connection_closed.reason,
+			    ev->u.connection_closed.owner_pid,
+			    ev->u.connection_closed.message);
+		}
+		break;
+	case SDCTL_EVENT_DRAIN_REQUESTED:
+		if (o != NULL) {
+			jadd_str(o, "event", "drain_requested");
+			jadd_u64(o, "conn_id",
+			    ev->u.drain_requested.conn_id);
+			jadd_u64(o, "grace_ms",
+			    ev->u.drain_requested.grace_ms);
+		} else {
+			printf("drain_requested conn=%" PRIu64 " "
+			    "grace_ms=%u\n", ev->u.drain_requested.conn_id,
+			    ev->u.drain_requested.grace_ms);
+		}
+		break;
+	case SDCTL_EVENT_OWNER_CHANGED:
+		if (o != NULL) {
+			jadd_str(o, "event", "owner_changed");
+			jadd_u64(o, "conn_id", ev->u.owner_changed.conn_id);
+			jadd_u64(o, "old_pid", ev->u.owner_changed.old_pid);
+			jadd_u64(o, "new_pid", ev->u.owner_changed.new_pid);
+		} else {
+			printf("owner_changed conn=%" PRIu64 " old_pid=%u "
+			    "new_pid=%u\n", ev->u.owner_changed.conn_id,
+			    ev->u.owner_changed.old_pid,
+			    ev->u.owner_changed.new_pid);
+		}
+		break;
+	default:
+		if (o != NULL) {
+			jadd_str(o, "event", "unknown");
+			jadd_u64(o, "kind", (uint64_t)ev->kind);
+		} else {
+			printf("unknown kind=%d\n", (int)ev->kind);
+		}
+		break;
+	}
+	if (o != NULL) {
+		printf("%s\n", json_object_to_json_string_ext(o,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+	}
+	fflush(stdout);
+}
+
+/* An option's positive whole number, or 0 after saying why not. */
+static unsigned
+parse_count(const char *what, const char *s)
+{
+	char *end = NULL;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v == 0 ||
+	    v > 1000000 || s[0] == '-') {
+		err("events: %s wants a whole number from 1 to 1000000, got "
+		    "'%s'", what, s);
+		return 0;
+	}
+	return (unsigned)v;
+}
+
+/*
+ * events [--count N] [--timeout S]: print the daemon's events as they
+ * come (every kind an admin may see). With --count, stop after N; with
+ * --timeout, after S seconds (exit 4 if --count was not reached). A line
+ * on stderr says when the subscription is in place.
+ */
+static int
+cmd_events(struct ctx *x)
+{
+	unsigned count = 0, timeout = 0, seen = 0;
+	struct sdctl_event ev;
+	struct pollfd pfd;
+	time_t end = 0;
+	int i, rc;
+
+	for (i = 0; i < x->argc; i++) {
+		if (strcmp(x->argv[i], "--count") == 0 && i + 1 < x->argc) {
+			count = parse_count("--count", x->argv[++i]);
+			if (count == 0) {
+				return EXIT_USAGE;
+			}
+		} else if (strcmp(x->argv[i], "--timeout") == 0 &&
+		    i + 1 < x->argc) {
+			timeout = parse_count("--timeout", x->argv[++i]);
+			if (timeout == 0) {
+				return EXIT_USAGE;
+			}
+		} else {
+			err("events: unexpected '%s'", x->argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	rc = sdctl_subscribe(x->ctl, NULL, 0);
+	if (rc != 0) {
+		return failed(x, "events", rc);
+	}
+	err("events: subscribed");
+	if (timeout > 0) {
+		end = time(NULL) + (time_t)timeout;
+	}
+	for (;;) {
+		while ((rc = sdctl_next_event(x->ctl, &ev)) == 1 ||
+		    rc == -ENOBUFS) {
+			if (rc == -ENOBUFS) {
+				err("events: some events were dropped");
+				continue;
+			}
+			print_event(x, &ev);
+			if (count > 0 && ++seen == count) {
+				return EXIT_OK;
+			}
+		}
+		if (rc < 0) {
+			return failed(x, "events", rc);
+		}
+		if (timeout > 0 && time(NULL) >= end) {
+			if (count > 0) {
+				err("events: %u of %u events after %us", seen,
+				    count, timeout);
+				return EXIT_TIMEOUT;
+			}
+			return EXIT_OK;
+		}
+		pfd.fd = sdctl_fd(x->ctl);
+		pfd.events = POLLIN;
+		poll(&pfd, 1, 500);
+	}
+}
+
 static const struct cmd cmds[] = {
 	{ "status", NULL, "", false, cmd_status,
 	    "version, uptime, listeners, devices, drain state, counts" },
@@ -811,6 +1030,8 @@ static const struct cmd cmds[] = {
 	{ "kill", NULL, "ID", true, cmd_kill, "disconnect a session now" },
 	{ "metrics", NULL, "", false, cmd_metrics,
 	    "Prometheus exposition text" },
+	{ "events", NULL, "[--count N] [--timeout S]", false, cmd_events,
+	    "print events as they come" },
 };
 
 static void
@@ -829,7 +1050,7 @@ usage(FILE *f)
 		    cmds[i].admin ? " (admin)" : "");
 	}
 	fprintf(f, "\nExit codes: 0 ok, 1 failed, 2 usage, 3 cannot reach the "
-	    "daemon, 4 drain --wait timed out.\n");
+	    "daemon, 4 drain --wait or events --count timed out.\n");
 }
 
 int
@@ -901,7 +1122,7 @@ main(int argc, char **argv)
 		}
 	}
 	if (cmd->fn != cmd_drain && cmd->fn != cmd_show &&
-	    cmd->fn != cmd_kill && x.argc > 0) {
+	    cmd->fn != cmd_kill && cmd->fn != cmd_events && x.argc > 0) {
 		err("%s takes no arguments", cmd->name);
 		return EXIT_USAGE;
 	}

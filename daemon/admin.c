@@ -98,6 +98,28 @@ status_devices(struct arena *a, Smbdirect__Ctl__StatusReply *sr)
 	return 0;
 }
 
+/* The connection peaks, one entry per transport. */
+static int
+status_peaks(struct arena *a, struct daemon *d,
+    Smbdirect__Ctl__StatusReply *sr)
+{
+	static const enum transport ts[] = {
+#define X(e, n, token)	TRANSPORT_##e,
+		TRANSPORTS(X)
+#undef X
+	};
+	const char *names[sizeof(ts) / sizeof(ts[0])];
+	uint64_t v[sizeof(ts) / sizeof(ts[0])];
+	size_t i;
+
+	for (i = 0; i < sizeof(ts) / sizeof(ts[0]); i++) {
+		names[i] = transport_name(ts[i]);
+		v[i] = d->conns_peak[ts[i]];
+	}
+	return info_label_counts(a, names, v, sizeof(ts) / sizeof(ts[0]),
+	    &sr->connections_peak, &sr->n_connections_peak);
+}
+
 int
 admin_status(struct ctl_client *cl, const Smbdirect__Ctl__Request *req,
     Smbdirect__Ctl__Reply *rep, struct arena *a)
@@ -144,6 +166,9 @@ admin_status(struct ctl_client *cl, const Smbdirect__Ctl__Request *req,
 	sr->control_clients = d->control->n_clients;
 	sr->totals = info_totals(a, d);
 	sr->max_connections = d->cfg.max_connections;
+	if (sr->totals == NULL || status_peaks(a, d, sr) != 0) {
+		return -ENOMEM;
+	}
 	rep->body_case = SMBDIRECT__CTL__REPLY__BODY_STATUS_REPLY;
 	rep->status_reply = sr;
 	return 0;

@@ -54,6 +54,7 @@ arena_strdup(struct arena *a, const char *s)
 	char *p = arena_alloc(a, n);
 
 	if (p != NULL) {
+		/* copy: none (a reply's string) */
 		memcpy(p, s, n);
 	}
 	return p;

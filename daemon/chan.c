@@ -392,6 +392,26 @@ chan_send_op(struct chan *ch, uint8_t type, uint8_t *body, uint32_t len,
 	return 0;
 }
 
+/*
+ * Count @n bytes of @s that the socket just took, starting at s->done:
+ * the data of a PDU fragment is pdu_to_owner; an operation frame, header
+ * and body, is op_frames; a PDU's frame header is neither.
+ */
+static void
+chan_count_out(struct chan *ch, const struct chanseg *s, size_t n)
+{
+	size_t hdr = s->done < s->hdr_len ? s->hdr_len - s->done : 0;
+
+	if (hdr > n) {
+		hdr = n;
+	}
+	if (s->rx != NULL) {
+		rconn_copied(ch->c, COPY_PDU_TO_OWNER, n - hdr);
+	} else {
+		rconn_copied(ch->c, COPY_OP_FRAMES, n);
+	}
+}
+
 static void
 chan_fail(struct chan *ch, const char *why)
 {
@@ -458,9 +478,11 @@ chan_on_write(evutil_socket_t fd, short what, void *arg)
 			CMSG_FIRSTHDR(&msg)->cmsg_level = SOL_SOCKET;
 			CMSG_FIRSTHDR(&msg)->cmsg_type = SCM_RIGHTS;
 			CMSG_FIRSTHDR(&msg)->cmsg_len = CMSG_LEN(sizeof(int));
+			/* copy: none (the fd passed) */
 			memcpy(CMSG_DATA(CMSG_FIRSTHDR(&msg)), &pass_fd,
 			    sizeof(int));
 		}
+		/* copy: pdu_to_owner, op_frames (chan_count_out()) */
 		w = sendmsg(ch->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w < 0) {
 			if (errno == EAGAIN || errno == EINTR) {
@@ -484,15 +506,13 @@ chan_on_write(evutil_socket_t fd, short what, void *arg)
 			size_t rest = s->hdr_len + s->len - s->done;
 
 			if (left < rest) {
+				chan_count_out(ch, s, left);
 				s->done += (uint32_t)left;
 				left = 0;
 				break;
 			}
+			chan_count_out(ch, s, rest);
 			left -= rest;
-			if (s->rx != NULL) {
-				ch->c->inline_copied_bytes += s->len;
-				ch->c->d->metrics.inline_copied_bytes += s->len;
-			}
 			seg_done(ch, s);
 			ch->out_head = (ch->out_head + 1) % ch->out_cap;
 			ch->out_n--;
@@ -556,6 +576,7 @@ chan_recv(struct chan *ch, void *buf, size_t len, pid_t *pid)
 	msg.msg_iovlen = 1;
 	msg.msg_control = cbuf.buf;
 	msg.msg_controllen = sizeof(cbuf.buf);
+	/* copy: pdu_from_owner, op_frames (chan_on_read() counts) */
 	n = recvmsg(ch->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	if (n <= 0) {
 		return n;
@@ -569,6 +590,7 @@ chan_recv(struct chan *ch, void *buf, size_t len, pid_t *pid)
 		    cm->cmsg_len >= CMSG_LEN(sizeof(struct ucred))) {
 			struct ucred uc;
 
+			/* copy: none (the sender's credentials) */
 			memcpy(&uc, CMSG_DATA(cm), sizeof(uc));
 			*pid = uc.pid;
 		} else if (cm->cmsg_type == SCM_RIGHTS) {
@@ -579,6 +601,7 @@ chan_recv(struct chan *ch, void *buf, size_t len, pid_t *pid)
 			if (nfd > 8) {
 				nfd = 8;
 			}
+			/* copy: none (stray fds to close) */
 			memcpy(fds, CMSG_DATA(cm), nfd * sizeof(int));
 			for (size_t k = 0; k < nfd; k++) {
 				close(fds[k]);
@@ -629,6 +652,9 @@ chan_on_read(evutil_socket_t fd, short what, void *arg)
 			ch->ilen = (uint32_t)ch->ihdr[1] << 16 |
 			    (uint32_t)ch->ihdr[2] << 8 | ch->ihdr[3];
 			ch->igot = 0;
+			if (ch->op_type != 0) {
+				rconn_copied(c, COPY_OP_FRAMES, 4);
+			}
 			if (ch->op_type != 0 && ch->ilen > sizeof(ch->op)) {
 				log_warnx("conn=%llu: operation frame type %#x "
 				    "of %u bytes exceeds %zu",
@@ -671,6 +697,8 @@ chan_on_read(evutil_socket_t fd, short what, void *arg)
 			if (pid != ch->frame_pid) {
 				ch->frame_pid = 0;	/* mixed senders */
 			}
+			rconn_copied(c, ch->op_type == 0 ? COPY_PDU_FROM_OWNER :
+			    COPY_OP_FRAMES, (uint64_t)n);
 			ch->igot += (uint32_t)n;
 			if (ch->igot < ch->ilen) {
 				continue;
@@ -682,8 +710,6 @@ chan_on_read(evutil_socket_t fd, short what, void *arg)
 			struct txpdu *p = ch->ipdu;
 
 			ch->ipdu = NULL;
-			c->inline_copied_bytes += p->len;
-			c->d->metrics.inline_copied_bytes += p->len;
 			rc = ops_pdu_ready(c, p);
 			if (rc == 1) {
 				/* Held until its RDMA WRITEs are posted. */

@@ -265,6 +265,7 @@ conf_parse_listen(const char *s, struct conf_listen *out)
 	if (hlen == 0 || hlen >= sizeof(l.host)) {
 		return -1;
 	}
+	/* copy: none (a configuration value) */
 	memcpy(l.host, host, hlen);
 	l.host[hlen] = '\0';
 	if (inet_pton(AF_INET, l.host, tmp) != 1 &&

@@ -160,6 +160,7 @@ control_flush(struct ctl_client *cl)
 	ssize_t n;
 
 	while ((m = STAILQ_FIRST(&cl->out)) != NULL) {
+		/* copy: none (a control message) */
 		n = send(cl->fd, m->data, m->len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR) {
@@ -377,6 +378,7 @@ control_on_read(evutil_socket_t fd, short what, void *arg)
 		msg.msg_iovlen = 1;
 		msg.msg_control = cbuf.buf;
 		msg.msg_controllen = sizeof(cbuf.buf);
+		/* copy: none (a control message) */
 		n = recvmsg(cl->fd, &msg, MSG_DONTWAIT | MSG_TRUNC |
 		    MSG_CMSG_CLOEXEC);
 		if (n < 0) {
@@ -400,6 +402,7 @@ control_on_read(evutil_socket_t fd, short what, void *arg)
 				    sizeof(int);
 
 				nfd = nfd > 8 ? 8 : nfd;
+				/* copy: none (stray fds to close) */
 				memcpy(fds, CMSG_DATA(cm), nfd * sizeof(int));
 				for (k = 0; k < nfd; k++) {
 					close(fds[k]);

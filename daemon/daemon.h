@@ -43,10 +43,21 @@ struct rconn;
 struct chan;
 struct ctl_client;
 
+/*
+ * RDMA transports: X(name, number, token). The token names the transport
+ * in logs, metrics labels (smbdirect_connections_peak{transport}) and the
+ * control channel's StatusReply.connections_peak.
+ */
+#define TRANSPORTS(X)							\
+	X(IWARP, 1, "iwarp")						\
+	X(ROCE, 2, "roce")						\
+	X(IB, 3, "ib")
+
 enum transport {
-	TRANSPORT_IWARP = 1,
-	TRANSPORT_ROCE = 2,
-	TRANSPORT_IB = 3,
+#define X(e, n, token)	TRANSPORT_##e = n,
+	TRANSPORTS(X)
+#undef X
+	TRANSPORT_END
 };
 
 /*
@@ -100,6 +111,13 @@ struct daemon {
 	TAILQ_HEAD(, rconn)	 conns;
 	unsigned		 n_conns;
 	uint64_t		 next_conn_id;
+	/*
+	 * Accepted connections open now, and the most ever open at once,
+	 * by enum transport (0 unused): counted from the accept until the
+	 * reap, like n_conns (rconn_open_count()).
+	 */
+	unsigned		 conns_open[TRANSPORT_END];
+	unsigned		 conns_peak[TRANSPORT_END];
 
 	struct control		*control;
 	struct metrics		 metrics;

@@ -21,13 +21,14 @@
 const char *
 transport_name(enum transport t)
 {
-	switch (t) {
-	case TRANSPORT_IWARP:
-		return "iwarp";
-	case TRANSPORT_ROCE:
-		return "roce";
-	case TRANSPORT_IB:
-		return "ib";
+	static const char *const names[TRANSPORT_END] = {
+#define X(e, n, token)	[TRANSPORT_##e] = token,
+		TRANSPORTS(X)
+#undef X
+	};
+
+	if ((unsigned)t < TRANSPORT_END && names[t] != NULL) {
+		return names[t];
 	}
 	return "unknown";
 }

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "daemon/area.h"
@@ -43,6 +44,50 @@ info_state(enum rconn_state s)
 		return SMBDIRECT__CTL__CONN_STATE__CONN_STATE_CLOSING;
 	}
 	return SMBDIRECT__CTL__CONN_STATE__CONN_STATE_UNSPECIFIED;
+}
+
+/*
+ * @n labelled counts, label @names[i] (borrowed: static strings) and
+ * value @values[i], in @out and @n_out. Returns 0 or -ENOMEM.
+ */
+int
+info_label_counts(struct arena *a, const char *const *names,
+    const uint64_t *values, size_t n, Smbdirect__Ctl__LabelCount ***out,
+    size_t *n_out)
+{
+	Smbdirect__Ctl__LabelCount **v = arena_alloc(a, sizeof(*v) * (n + 1));
+	size_t i;
+
+	if (v == NULL) {
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		v[i] = arena_alloc(a, sizeof(*v[i]));
+		if (v[i] == NULL) {
+			return -ENOMEM;
+		}
+		smbdirect__ctl__label_count__init(v[i]);
+		v[i]->label = (char *)names[i];
+		v[i]->value = values[i];
+	}
+	*out = v;
+	*n_out = n;
+	return 0;
+}
+
+/* Every copy kind of @copied (by enum metrics_copy) into @k. */
+static int
+info_copied(struct arena *a, Smbdirect__Ctl__Counters *k,
+    const uint64_t *copied)
+{
+	const char *names[COPY_END];
+	unsigned i;
+
+	for (i = 0; i < COPY_END; i++) {
+		names[i] = metrics_copy_name((enum metrics_copy)i);
+	}
+	return info_label_counts(a, names, copied, COPY_END, &k->copied_bytes,
+	    &k->n_copied_bytes);
 }
 
 Smbdirect__Ctl__Connection *
@@ -110,8 +155,9 @@ info_connection(struct arena *a, struct rconn *c)
 	k->rdma_read_ops = c->rdma_read_ops;
 	k->rdma_write_bytes = c->rdma_write_bytes;
 	k->rdma_write_ops = c->rdma_write_ops;
-	k->copied_payload_bytes = 0;	/* by construction: see ops.c */
-	k->inline_copied_bytes = c->inline_copied_bytes;
+	if (info_copied(a, k, c->copied) != 0) {
+		return NULL;
+	}
 
 	mr->count = c->mr_count;
 	mr->bytes = c->mr_bytes;
@@ -145,7 +191,8 @@ info_totals(struct arena *a, struct daemon *d)
 	k->rdma_read_ops = m->rdma_read_ops;
 	k->rdma_write_bytes = m->rdma_write_bytes;
 	k->rdma_write_ops = m->rdma_write_ops;
-	k->copied_payload_bytes = m->copied_payload_bytes;
-	k->inline_copied_bytes = m->inline_copied_bytes;
+	if (info_copied(a, k, m->copied) != 0) {
+		return NULL;
+	}
 	return k;
 }

@@ -114,6 +114,7 @@ listener_add(struct daemon *d, const char *host, const char *port,
 		log_warn("listen %s:%s: rdma_listen", host, port);
 		goto out_destroy_id;
 	}
+	/* copy: none (an address) */
 	memcpy(&l->addr, ai->ai_src_addr, ai->ai_src_len < sizeof(l->addr) ?
 	    ai->ai_src_len : sizeof(l->addr));
 	if (strchr(host, ':') != NULL) {
@@ -224,6 +225,7 @@ listener_defaults(struct daemon *d)
 			continue;
 		}
 		memset(&ss, 0, sizeof(ss));
+		/* copy: none (an address) */
 		memcpy(&ss, i->ifa_addr, i->ifa_addr->sa_family == AF_INET ?
 		    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
 		if (rdma_create_id(NULL, &probe, NULL, RDMA_PS_TCP) != 0) {

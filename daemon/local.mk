@@ -25,3 +25,23 @@ daemon_smbdirectd_CFLAGS = $(AM_CFLAGS) $(IBVERBS_CFLAGS) $(RDMACM_CFLAGS) \
 daemon_smbdirectd_LDADD = proto/libsdproto.la proto/libsdp.la \
 	$(RDMACM_LIBS) $(IBVERBS_LIBS) $(PROTOBUF_C_LIBS) $(LIBEVENT_LIBS) \
 	$(INIH_LIBS) $(SYSTEMD_LIBS)
+
+# Every memcpy() or socket transfer in the daemon says which copy counter
+# counts it (daemon/metrics.h, METRICS_COPY_KINDS).
+TESTS += tests/unit/test_copy_sites.sh
+dist_noinst_SCRIPTS += tests/unit/test_copy_sites.sh
+TESTS += tests/unit/test_metric_labels.sh
+dist_noinst_SCRIPTS += tests/unit/test_metric_labels.sh
+
+# metrics.c's exposition, compiled alone with the two functions of other
+# modules it calls stubbed in the test.
+check_PROGRAMS += tests/unit/test_metrics
+TESTS += tests/unit/test_metrics
+tests_unit_test_metrics_SOURCES = tests/unit/test_metrics.c \
+	daemon/metrics.c daemon/log.c
+tests_unit_test_metrics_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
+	$(IBVERBS_CFLAGS) $(RDMACM_CFLAGS) $(PROTOBUF_C_CFLAGS) \
+	$(LIBEVENT_CFLAGS)
+tests_unit_test_metrics_LDADD = proto/libsdproto.la proto/libsdp.la \
+	$(PROTOBUF_C_LIBS) $(CMOCKA_LIBS)
+$(tests_unit_test_metrics_OBJECTS): proto/smbdirect-ctl.pb-c.h

@@ -26,6 +26,7 @@
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
+#include "daemon/metrics.h"
 #include "daemon/rconn.h"
 
 #ifndef SYSCONFDIR
@@ -227,6 +228,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	d->control_fd = -1;
+	metrics_init(&d->metrics);
+	rconn_metrics_init(&d->metrics);
 	while ((ch = getopt_long(argc, argv, "c:fdnVh", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {

@@ -28,6 +28,7 @@
 #include "daemon/master.h"
 #include "daemon/metrics.h"
 #include "daemon/rconn.h"
+#include "sdp.h"
 
 void
 metrics_count(struct metrics *m, enum metrics_family fam, const char *label,
@@ -50,6 +51,50 @@ metrics_count(struct metrics *m, enum metrics_family fam, const char *label,
 	    label);
 	t->labels[t->n].value = n;
 	t->n++;
+}
+
+/*
+ * Every label value the daemon knows in advance gets its series now, at
+ * 0: refusals, error kinds, and negotiate failures (the engine's
+ * negotiation errors). Close reasons are seeded by rconn_metrics_init().
+ */
+void
+metrics_init(struct metrics *m)
+{
+	static const char *const refusals[] = {
+#define X(label)	label,
+		METRICS_REFUSALS(X)
+#undef X
+	};
+	static const char *const errors[] = {
+#define X(label)	label,
+		METRICS_ERROR_KINDS(X)
+#undef X
+	};
+	unsigned i;
+	int err;
+
+	for (i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+		metrics_count(m, MF_REFUSED, refusals[i], 0);
+	}
+	for (i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
+		metrics_count(m, MF_ERRORS, errors[i], 0);
+	}
+	for (err = SDP_ERR_NEG_SHORT; err >= SDP_ERR_NEG_TIMEOUT; err--) {
+		metrics_count(m, MF_NEGOTIATE_FAIL, sdp_error_name(err), 0);
+	}
+}
+
+static const char *const copy_names[] = {
+#define X(e, token)	[COPY_##e] = token,
+	METRICS_COPY_KINDS(X)
+#undef X
+};
+
+const char *
+metrics_copy_name(enum metrics_copy k)
+{
+	return k < COPY_END ? copy_names[k] : "unknown";
 }
 
 uint64_t
@@ -168,6 +213,61 @@ family(struct sbuf *b, const struct metrics *m, enum metrics_family fam,
 	}
 }
 
+/*
+ * A family whose label values are fixed: every series, 0 included, from
+ * the start. @names[i] labels @v[i]; a NULL name is skipped.
+ */
+static void
+fixed_family(struct sbuf *b, const char *name, const char *type,
+    const char *label, const char *help, const char *const *names,
+    const uint64_t *v, size_t n)
+{
+	size_t i;
+
+	head(b, name, type, help);
+	for (i = 0; i < n; i++) {
+		if (names[i] != NULL) {
+			sb_printf(b, "%s{%s=\"%s\"} %llu\n", name, label,
+			    names[i], (unsigned long long)v[i]);
+		}
+	}
+}
+
+static void
+rdma_rejected(struct sbuf *b, const struct metrics *m)
+{
+	const char *names[FRAME_RDMA_REJECT_END];
+	size_t i;
+
+	for (i = 0; i < FRAME_RDMA_REJECT_END; i++) {
+		names[i] = i == FRAME_RDMA_OK ? NULL :
+		    frame_rdma_reject_name((enum frame_rdma_reject)i);
+	}
+	fixed_family(b, "smbdirect_rdma_requests_rejected_total", "counter",
+	    "reason", "RDMA READ and WRITE requests from smbds refused "
+	    "before anything was posted, by the check that failed.", names,
+	    m->rdma_rejected, FRAME_RDMA_REJECT_END);
+}
+
+static void
+connections_peak(struct sbuf *b, const struct daemon *d)
+{
+	static const char *const names[TRANSPORT_END] = {
+#define X(e, n, token)	[TRANSPORT_##e] = token,
+		TRANSPORTS(X)
+#undef X
+	};
+	uint64_t v[TRANSPORT_END];
+	size_t i;
+
+	for (i = 0; i < TRANSPORT_END; i++) {
+		v[i] = d->conns_peak[i];
+	}
+	fixed_family(b, "smbdirect_connections_peak", "gauge", "transport",
+	    "The most connections open at once since the daemon started, "
+	    "by transport.", names, v, TRANSPORT_END);
+}
+
 static void
 per_connection(struct sbuf *b, struct daemon *d)
 {
@@ -245,6 +345,7 @@ metrics_render(struct daemon *d)
 	    d->start_wall);
 	one(&b, "smbdirect_connections_active", "gauge",
 	    "SMB Direct connections open now.", d->n_conns);
+	connections_peak(&b, d);
 	one(&b, "smbdirect_connections_total", "counter",
 	    "SMB Direct connections accepted.", m->conn_total);
 	family(&b, m, MF_REFUSED, "smbdirect_connections_refused_total",
@@ -277,6 +378,7 @@ metrics_render(struct daemon *d)
 	    m->rdma_write_bytes);
 	one(&b, "smbdirect_rdma_write_operations_total", "counter",
 	    "RDMA WRITE operations requested by smbds.", m->rdma_write_ops);
+	rdma_rejected(&b, m);
 	one(&b, "smbdirect_sends_with_invalidate_total", "counter",
 	    "Messages sent with remote invalidation of a client token.",
 	    m->sends_with_invalidate);
@@ -307,12 +409,10 @@ metrics_render(struct daemon *d)
 	    d->control != NULL ? d->control->n_clients : 0);
 	family(&b, m, MF_ERRORS, "smbdirect_errors_total", "kind",
 	    "Errors, by kind.");
-	one(&b, "smbdirect_payload_copied_bytes_total", "counter",
-	    "RDMA READ/WRITE payload bytes the daemon copied (always 0).",
-	    m->copied_payload_bytes);
-	one(&b, "smbdirect_inline_copied_bytes_total", "counter",
-	    "Inline PDU bytes copied, once, between receive buffers or the "
-	    "send ring and a data channel.", m->inline_copied_bytes);
+	fixed_family(&b, "smbdirect_copied_bytes_total", "counter", "kind",
+	    "Bytes the daemon copied, by kind: SMB2 PDU bytes to and from "
+	    "the data channels, memcpy of PDU or payload bytes, operation "
+	    "frames.", copy_names, m->copied, COPY_END);
 	if (d->cfg.metrics_per_connection) {
 		per_connection(&b, d);
 	}
@@ -354,6 +454,7 @@ metrics_write_textfile(struct daemon *d)
 	}
 	len = strlen(text);
 	while (off < len) {
+		/* copy: none (the metrics text) */
 		n = write(fd, text + off, len - off);
 		if (n < 0) {
 			if (errno == EINTR) {

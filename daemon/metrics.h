@@ -14,7 +14,63 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "frame.h"
+
 #define METRICS_FAMILY_MAX	48	/* label values per family */
+
+/*
+ * Bytes the daemon copies, by kind: smbdirect_copied_bytes_total{kind},
+ * the per-connection copy counters and the control channel's
+ * Counters.copied_bytes all come from this list. X(name, token).
+ *
+ *   pdu_to_owner    SMB2 PDU bytes written from receive buffers to a data
+ *                   channel (the 4-byte frame headers are not counted),
+ *                   as the socket takes them;
+ *   pdu_from_owner  SMB2 PDU bytes read from a data channel into the send
+ *                   ring (frame headers not counted), as they are read;
+ *   memcpy          PDU or payload bytes copied by memcpy() inside the
+ *                   daemon: no such copy exists, and
+ *                   tests/unit/test_copy_sites.sh fails if one appears
+ *                   without being counted here;
+ *   op_frames       operation frames (header and body) written to or read
+ *                   from a data channel: not payload, not PDUs.
+ */
+#define METRICS_COPY_KINDS(X)						\
+	X(PDU_TO_OWNER, "pdu_to_owner")					\
+	X(PDU_FROM_OWNER, "pdu_from_owner")				\
+	X(MEMCPY, "memcpy")						\
+	X(OP_FRAMES, "op_frames")
+
+enum metrics_copy {
+#define X(e, token)	COPY_##e,
+	METRICS_COPY_KINDS(X)
+#undef X
+	COPY_END
+};
+
+/*
+ * The label values of smbdirect_connections_refused_total{reason} and
+ * smbdirect_errors_total{kind} that the daemon counts: every one has its
+ * series from the start (0), so that a missing series means a broken
+ * exporter, never "not yet". tests/unit/test_metric_labels.sh fails if a
+ * count site names a label that is not listed here.
+ */
+#define METRICS_REFUSALS(X)						\
+	X("shutting_down")						\
+	X("draining")							\
+	X("max_connections")						\
+	X("max_connections_per_peer")					\
+	X("no_master")							\
+	X("no_resources")
+
+#define METRICS_ERROR_KINDS(X)						\
+	X("bad_frame")							\
+	X("completion_error")						\
+	X("control_bad_message")					\
+	X("control_bad_version")					\
+	X("control_oversized")						\
+	X("control_too_many_clients")					\
+	X("control_too_many_per_uid")
 
 enum metrics_family {
 	MF_REFUSED,		/* connections refused, by reason */
@@ -53,8 +109,9 @@ struct metrics {
 	uint64_t	recv_posted;		/* receive buffers posted */
 	uint64_t	handoffs;
 	uint64_t	keepalive_timeouts;
-	uint64_t	copied_payload_bytes;	/* RDMA payload copied: 0 */
-	uint64_t	inline_copied_bytes;	/* inline PDU bytes, once */
+	uint64_t	copied[COPY_END];	/* by enum metrics_copy */
+	/* RDMA frames refused, by enum frame_rdma_reject (0 unused). */
+	uint64_t	rdma_rejected[FRAME_RDMA_REJECT_END];
 	uint64_t	control_clients_total;
 	uint64_t	textfile_writes;
 	struct metrics_table	families[MF_COUNT];
@@ -62,9 +119,11 @@ struct metrics {
 
 struct daemon;
 
+void	metrics_init(struct metrics *);
 void	metrics_count(struct metrics *, enum metrics_family,
 	    const char *label, uint64_t n);
 uint64_t metrics_family_total(const struct metrics *, enum metrics_family);
+const char *metrics_copy_name(enum metrics_copy);
 char	*metrics_render(struct daemon *);
 int	 metrics_write_textfile(struct daemon *);
 

@@ -4,14 +4,15 @@
  * RDMA READ and WRITE move payload between the client's memory (named by
  * the Buffer Descriptor V1 list the client put in its SMB2 request) and the
  * connection's area. The daemon never copies that payload: the area is the
- * registered memory the work requests point at. That is why
- * copied_payload_bytes has no incrementing site: there is no code path that
- * could copy payload, and the metric exists so that a test can assert it.
+ * registered memory the work requests point at, so no code here counts a
+ * copy (smbdirect_copied_bytes_total{kind="memcpy"} stays 0).
  *
- * Checking. Everything in a frame is checked before anything is posted:
+ * Checking. Everything in a frame is checked before anything is posted,
+ * by frame_rdma_decode_reject() and frame_rdma_check() (proto/frame.h):
  * descriptor count, zero lengths, 64-bit wrap, the total against the
  * negotiated MaxReadWriteSize, and the area range. A bad frame gets a
- * COMPLETION with a negative status (and a log line), never a post.
+ * COMPLETION with a negative status (and a log line), never a post, and
+ * is counted by reason in smbdirect_rdma_requests_rejected_total.
  *
  * Ordering. [MS-SMB2] READ over RDMA: the RDMA WRITEs of the data and the
  * SEND of the response go on the same RC queue pair back to back; RC
@@ -92,20 +93,16 @@ ops_get(struct rconn *c)
 	return o;
 }
 
-int
-ops_error(struct rconn *c, uint8_t refused, int status, const char *fmt, ...)
+/* An ERROR frame saying @msg; logs it. Counts nothing. */
+static int
+ops_error_frame(struct rconn *c, uint8_t refused, int status,
+    const char *msg)
 {
-	char msg[FRAME_ERROR_MSG_MAX + 1];
 	uint8_t *body;
 	size_t n;
-	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	log_warnx("conn=%llu: refused frame %#x: %s", (unsigned long long)c->id,
 	    refused, msg);
-	metrics_count(&c->d->metrics, MF_ERRORS, "bad_frame", 1);
 	body = malloc(FRAME_ERROR_FIXED + FRAME_ERROR_MSG_MAX);
 	if (body == NULL) {
 		return -ENOMEM;
@@ -113,6 +110,19 @@ ops_error(struct rconn *c, uint8_t refused, int status, const char *fmt, ...)
 	n = frame_error_encode(status, refused, msg, body,
 	    FRAME_ERROR_FIXED + FRAME_ERROR_MSG_MAX);
 	return chan_send_op(&c->chan, FRAME_ERROR, body, (uint32_t)n, -1);
+}
+
+int
+ops_error(struct rconn *c, uint8_t refused, int status, const char *fmt, ...)
+{
+	char msg[FRAME_ERROR_MSG_MAX + 1];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	metrics_count(&c->d->metrics, MF_ERRORS, "bad_frame", 1);
+	return ops_error_frame(c, refused, status, msg);
 }
 
 static void
@@ -135,28 +145,20 @@ ops_complete_frame(struct rconn *c, uint64_t req_id, int status,
 }
 
 /*
- * Refuse an RDMA frame: a COMPLETION with @status, so the owner's request
- * ends, and a log line that says why.
+ * Refuse an RDMA frame for @why: a COMPLETION with the reason's status, so
+ * the owner's request ends, a log line, and the count.
  */
 static int
-ops_refuse(struct rconn *c, const struct frame_rdma *f, bool write, int status,
-    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static int
-ops_refuse(struct rconn *c, const struct frame_rdma *f, bool write, int status,
-    const char *fmt, ...)
+ops_refuse(struct rconn *c, const struct frame_rdma *f, bool write,
+    enum frame_rdma_reject why)
 {
-	char msg[200];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	log_warnx("conn=%llu: refused RDMA %s request %llu: %s",
-	    (unsigned long long)c->id, write ? "WRITE" : "READ",
-	    (unsigned long long)f->req_id, msg);
-	metrics_count(&c->d->metrics, MF_ERRORS, "bad_rdma_request", 1);
-	ops_complete_frame(c, f->req_id, status, 0);
+	log_warnx("conn=%llu: refused RDMA %s request %llu: %s (%u "
+	    "descriptors, area offset %llu)", (unsigned long long)c->id,
+	    write ? "WRITE" : "READ", (unsigned long long)f->req_id,
+	    frame_rdma_reject_name(why), f->n_desc,
+	    (unsigned long long)f->area_off);
+	c->d->metrics.rdma_rejected[why]++;
+	ops_complete_frame(c, f->req_id, frame_rdma_reject_status(why), 0);
 	return 0;
 }
 
@@ -241,70 +243,51 @@ static int
 ops_rdma(struct rconn *c, const uint8_t *body, uint32_t len, bool write)
 {
 	struct frame_rdma f;
+	struct frame_rdma_limits lim;
 	struct sdp_params sp;
 	struct rdmareq *r;
 	struct ops *o;
+	enum frame_rdma_reject why;
 	uint64_t total = 0;
-	unsigned i;
+	char msg[FRAME_ERROR_MSG_MAX + 1];
 	int rc;
 
 	rc = frame_rdma_decode(body, len, &f);
 	if (rc != 0) {
 		/* No request id we can trust: an error frame, then close. */
-		ops_error(c, write ? FRAME_RDMA_WRITE : FRAME_RDMA_READ, rc,
-		    "malformed RDMA %s frame (%u bytes)", write ? "WRITE" :
-		    "READ", len);
+		why = frame_rdma_decode_reject(body, len);
+		if (why == FRAME_RDMA_OK) {
+			why = FRAME_RDMA_MALFORMED;
+		}
+		c->d->metrics.rdma_rejected[why]++;
+		snprintf(msg, sizeof(msg), "malformed RDMA %s frame (%u "
+		    "bytes): %s", write ? "WRITE" : "READ", len,
+		    frame_rdma_reject_name(why));
+		ops_error_frame(c, write ? FRAME_RDMA_WRITE : FRAME_RDMA_READ,
+		    rc, msg);
 		rconn_channel_gone(c, RCONN_R_CHANNEL_ERROR,
 		    "malformed RDMA frame");
 		return -EPROTO;
 	}
-	if (!write && (f.flags & FRAME_WRITE_THEN_PDU)) {
-		return ops_refuse(c, &f, write, -EINVAL, "a READ cannot be "
-		    "followed by a PDU");
+	memset(&lim, 0, sizeof(lim));
+	lim.has_area = c->area != NULL;
+	lim.area_size = c->area != NULL ? area_size(c->area) : 0;
+	lim.can_read = c->ord > 0;
+	lim.write_pending = c->ops != NULL && c->ops->gate != NULL;
+	if (sdp_get_params(c->sdp, &sp) == 0) {
+		lim.max_read_write = sp.max_read_write_size;
 	}
-	if (c->area == NULL) {
-		return ops_refuse(c, &f, write, -ENXIO, "no area: send "
-		    "AREA_REQUEST first");
-	}
-	if (!write && c->ord == 0) {
-		return ops_refuse(c, &f, write, -EOPNOTSUPP, "the client "
-		    "accepts no RDMA READ on this connection (IRD 0)");
-	}
-	for (i = 0; i < f.n_desc; i++) {
-		if (f.desc[i].length == 0) {
-			return ops_refuse(c, &f, write, -EINVAL, "descriptor %u "
-			    "has length 0", i);
-		}
-		if (f.desc[i].offset + f.desc[i].length < f.desc[i].offset) {
-			return ops_refuse(c, &f, write, -EINVAL, "descriptor %u "
-			    "wraps past 2^64", i);
-		}
-		total += f.desc[i].length;
-	}
-	sdp_get_params(c->sdp, &sp);
-	if (total > sp.max_read_write_size) {
-		return ops_refuse(c, &f, write, -E2BIG, "%llu bytes exceed "
-		    "MaxReadWriteSize (%u)", (unsigned long long)total,
-		    sp.max_read_write_size);
-	}
-	if (f.area_off > area_size(c->area) ||
-	    total > area_size(c->area) - f.area_off) {
-		return ops_refuse(c, &f, write, -ERANGE, "area range %llu+%llu "
-		    "is outside the %zu-byte area",
-		    (unsigned long long)f.area_off, (unsigned long long)total,
-		    area_size(c->area));
+	why = frame_rdma_check(&f, write, &lim, &total);
+	if (why != FRAME_RDMA_OK) {
+		return ops_refuse(c, &f, write, why);
 	}
 	o = ops_get(c);
 	if (o == NULL) {
-		return ops_refuse(c, &f, write, -ENOMEM, "out of memory");
-	}
-	if (o->gate != NULL && write && (f.flags & FRAME_WRITE_THEN_PDU)) {
-		return ops_refuse(c, &f, write, -EBUSY, "a previous WRITE "
-		    "still waits for its PDU");
+		return ops_refuse(c, &f, write, FRAME_RDMA_NO_MEMORY);
 	}
 	r = calloc(1, sizeof(*r));
 	if (r == NULL) {
-		return ops_refuse(c, &f, write, -ENOMEM, "out of memory");
+		return ops_refuse(c, &f, write, FRAME_RDMA_NO_MEMORY);
 	}
 	r->kind = WR_RDMA;
 	r->f = f;
@@ -359,6 +342,7 @@ ops_rdma_complete(struct rconn *c, const struct ibv_wc *wc)
 {
 	struct rdmareq *r = (struct rdmareq *)(uintptr_t)wc->wr_id;
 	struct ops *o = c->ops;
+	bool write = r->write;	/* r may be freed below */
 
 	r->outstanding--;
 	if (r->write) {
@@ -400,8 +384,8 @@ ops_rdma_complete(struct rconn *c, const struct ibv_wc *wc)
 	}
 	if (wc->status != IBV_WC_SUCCESS) {
 		if (c->state != RCONN_CLOSING) {
-			rconn_close(c, RCONN_R_RDMA_ERROR, "RDMA operation "
-			    "failed: %s", ibv_wc_status_str(wc->status));
+			rconn_close_wc(c, wc, true, write ? "an RDMA WRITE" :
+			    "an RDMA READ");
 		}
 		return;
 	}
@@ -412,6 +396,23 @@ ops_rdma_complete(struct rconn *c, const struct ibv_wc *wc)
 }
 
 /* Whether the data channel may read another frame. */
+/* Whether an RDMA READ or WRITE of @c's peer is on the queue pair. */
+bool
+ops_in_flight(const struct rconn *c)
+{
+	const struct rdmareq *r;
+
+	if (c->ops == NULL) {
+		return false;
+	}
+	TAILQ_FOREACH(r, &c->ops->reqs, entry) {
+		if (r->outstanding > 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
 bool
 ops_can_accept(const struct rconn *c)
 {

@@ -19,6 +19,7 @@ int	ops_handle(struct rconn *, uint8_t type, const uint8_t *body,
 	    uint32_t len, pid_t sender);
 int	ops_pdu_ready(struct rconn *, struct txpdu *);
 bool	ops_can_accept(const struct rconn *);
+bool	ops_in_flight(const struct rconn *);
 void	ops_rdma_complete(struct rconn *, const struct ibv_wc *);
 void	ops_abort(struct rconn *);
 void	ops_free(struct rconn *);

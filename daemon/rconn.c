@@ -69,34 +69,39 @@ rconn_state_name(enum rconn_state s)
 const char *
 rconn_reason_name(int reason)
 {
+	static const char *const names[] = {
+#define X(e, token)	[RCONN_R_##e] = token,
+		RCONN_REASONS(X)
+#undef X
+	};
+
 	if (reason < 0) {
 		return sdp_error_name(reason);
 	}
-	switch (reason) {
-	case RCONN_R_PEER_DISCONNECT:
-		return "peer_disconnect";
-	case RCONN_R_CHANNEL_CLOSED:
-		return "channel_closed";
-	case RCONN_R_CHANNEL_TIMEOUT:
-		return "channel_timeout";
-	case RCONN_R_CHANNEL_ERROR:
-		return "channel_error";
-	case RCONN_R_NO_MASTER:
-		return "no_master";
-	case RCONN_R_KILLED:
-		return "killed";
-	case RCONN_R_DRAINED:
-		return "drained";
-	case RCONN_R_SHUTDOWN:
-		return "shutdown";
-	case RCONN_R_RDMA_ERROR:
-		return "rdma_error";
-	case RCONN_R_NO_RESOURCES:
-		return "no_resources";
-	case RCONN_R_IDLE:
-		return "idle_timeout";
+	if (reason > RCONN_R_NONE && reason < RCONN_R_END) {
+		return names[reason];
 	}
 	return "unknown";
+}
+
+/*
+ * Every close reason gets its series at 0 from the start: ours, and each
+ * fatal error of the engine (those are the reasons it can end a
+ * connection with).
+ */
+void
+rconn_metrics_init(struct metrics *m)
+{
+	int r;
+
+	for (r = RCONN_R_NONE + 1; r < RCONN_R_END; r++) {
+		metrics_count(m, MF_CLOSED, rconn_reason_name(r), 0);
+	}
+	for (r = SDP_ERR_FATAL - 1; r >= SDP_ERR_FATAL - 60; r--) {
+		if (strcmp(sdp_error_name(r), "unknown") != 0) {
+			metrics_count(m, MF_CLOSED, sdp_error_name(r), 0);
+		}
+	}
 }
 
 struct rconn *
@@ -110,6 +115,45 @@ rconn_find(struct daemon *d, uint64_t id)
 		}
 	}
 	return NULL;
+}
+
+/*
+ * The peer went away: in the middle of a PDU, while RDMA READs or WRITEs
+ * of its memory were on the queue pair, or between PDUs.
+ */
+static int
+rconn_peer_gone_reason(const struct rconn *c)
+{
+	if (c->sdp != NULL && sdp_rx_remaining(c->sdp) > 0) {
+		return RCONN_R_DISCONNECT_MID_PDU;
+	}
+	if (ops_in_flight(c)) {
+		return RCONN_R_DISCONNECT_MID_RDMA;
+	}
+	return RCONN_R_PEER_DISCONNECT;
+}
+
+/*
+ * Count @c in (@delta 1) or out of (-1) the connections open on its
+ * transport, and keep the peak. Only accepted connections count.
+ */
+static void
+rconn_open_count(struct rconn *c, int delta)
+{
+	struct daemon *d = c->d;
+	unsigned t = (unsigned)c->transport;
+
+	if (t == 0 || t >= TRANSPORT_END || (delta > 0) == c->counted_open) {
+		return;
+	}
+	c->counted_open = delta > 0;
+	if (delta > 0) {
+		if (++d->conns_open[t] > d->conns_peak[t]) {
+			d->conns_peak[t] = d->conns_open[t];
+		}
+	} else {
+		d->conns_open[t]--;
+	}
 }
 
 static void
@@ -477,6 +521,7 @@ tx_post(struct rconn *c, const struct sdp_action *a)
 	}
 	idx = c->slot_free[--c->n_slot_free];
 	slot = &c->slots[idx];
+	/* copy: none (the SMB Direct header the engine built) */
 	memcpy(slot->hdr, a->u.send.hdr, a->u.send.hdr_len);
 	memset(&wr, 0, sizeof(wr));
 	sge[0].addr = (uintptr_t)slot->hdr;
@@ -772,14 +817,55 @@ status:
 		/* The device saw a message longer than our receive buffers. */
 		rconn_close(c, SDP_ERR_RX_TOO_LONG, "received a message longer "
 		    "than MaxReceiveSize (%u)", c->d->cfg.max_receive_size);
-	} else if (wc->status == IBV_WC_WR_FLUSH_ERR) {
-		rconn_close(c, RCONN_R_PEER_DISCONNECT, "queue pair flushed");
-	} else {
-		metrics_count(&c->d->metrics, MF_ERRORS, "completion_error", 1);
-		rconn_close(c, RCONN_R_RDMA_ERROR, "completion error: %s "
-		    "(vendor %#x)", ibv_wc_status_str(wc->status),
-		    wc->vendor_err);
+		return;
 	}
+	rconn_close_wc(c, wc, false, kind == WR_RECV ? "a receive" :
+	    "a send");
+}
+
+/*
+ * Why a failed work request ends the connection. A flush means the queue
+ * pair went to error without this request being at fault: the peer went
+ * away, mid-PDU or not. A remote access error is the client's memory
+ * refusing us: a bad token, or a range outside what it registered.
+ */
+static int
+rconn_wc_reason(const struct rconn *c, const struct ibv_wc *wc)
+{
+	switch (wc->status) {
+	case IBV_WC_WR_FLUSH_ERR:
+		return rconn_peer_gone_reason(c);
+	case IBV_WC_REM_ACCESS_ERR:
+		return RCONN_R_RDMA_REMOTE_ACCESS;
+	default:
+		return RCONN_R_RDMA_ERROR;
+	}
+}
+
+/*
+ * End @c for the failed completion @wc of @what ("an RDMA READ", ...);
+ * @rdma_op: @wc was an RDMA READ or WRITE of the peer's memory (a flushed
+ * one counts as in flight, although ops.c no longer holds it).
+ */
+void
+rconn_close_wc(struct rconn *c, const struct ibv_wc *wc, bool rdma_op,
+    const char *what)
+{
+	int reason = rconn_wc_reason(c, wc);
+
+	if (wc->status == IBV_WC_WR_FLUSH_ERR) {
+		if (rdma_op && reason == RCONN_R_PEER_DISCONNECT) {
+			reason = RCONN_R_DISCONNECT_MID_RDMA;
+		}
+		rconn_close(c, reason, "queue pair flushed%s",
+		    reason == RCONN_R_DISCONNECT_MID_PDU ? " in the middle "
+		    "of a PDU" : reason == RCONN_R_DISCONNECT_MID_RDMA ?
+		    " during RDMA on the peer's memory" : "");
+		return;
+	}
+	metrics_count(&c->d->metrics, MF_ERRORS, "completion_error", 1);
+	rconn_close(c, reason, "%s failed: %s (vendor %#x)", what,
+	    ibv_wc_status_str(wc->status), wc->vendor_err);
 }
 
 /* Called by dev.c after get_cq_event, ack and re-arm: poll until empty. */
@@ -1104,6 +1190,7 @@ rconn_connect_request(struct daemon *d, struct rdma_cm_id *id,
 	c->t_start = c->t_last_io = now_ms();
 	snprintf(c->peer, sizeof(c->peer), "%s", text);
 	sockaddr_text(rdma_get_local_addr(id), c->local, sizeof(c->local));
+	/* copy: none (an address) */
 	memcpy(&c->peer_addr, peer, peer->sa_family == AF_INET6 ?
 	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
 	SLIST_INIT(&c->rx_chunks);
@@ -1126,6 +1213,7 @@ rconn_connect_request(struct daemon *d, struct rdma_cm_id *id,
 		return;
 	}
 	d->metrics.conn_total++;
+	rconn_open_count(c, 1);
 	log_info("conn=%llu: accepted %s on %s (%s, %s)",
 	    (unsigned long long)c->id, c->peer, c->local, c->dev->name,
 	    transport_name(c->transport));
@@ -1153,6 +1241,15 @@ rconn_cm_event(struct rconn *c, enum rdma_cm_event_type ev, int status)
 		}
 		if (c->state == RCONN_CLOSING) {
 			event_active(c->reap_ev, EV_TIMEOUT, 0);
+		} else if (rconn_peer_gone_reason(c) ==
+		    RCONN_R_DISCONNECT_MID_PDU) {
+			rconn_close(c, RCONN_R_DISCONNECT_MID_PDU, "the peer "
+			    "disconnected with %u bytes of a PDU still to come",
+			    sdp_rx_remaining(c->sdp));
+		} else if (rconn_peer_gone_reason(c) ==
+		    RCONN_R_DISCONNECT_MID_RDMA) {
+			rconn_close(c, RCONN_R_DISCONNECT_MID_RDMA, "the peer "
+			    "disconnected during RDMA on its memory");
 		} else {
 			rconn_close(c, RCONN_R_PEER_DISCONNECT,
 			    "the peer disconnected");
@@ -1257,6 +1354,7 @@ rconn_reap(evutil_socket_t fd, short what, void *arg)
 	event_free(c->engine_timer);
 	event_free(c->state_timer);
 	event_free(c->reap_ev);
+	rconn_open_count(c, -1);
 	TAILQ_REMOVE(&d->conns, c, entry);
 	d->n_conns--;
 	log_debug("conn=%llu: freed", (unsigned long long)c->id);

@@ -143,28 +143,68 @@ struct rconn {
 	uint64_t		 pdus_in, pdus_out;
 	uint64_t		 rdma_read_bytes, rdma_read_ops;
 	uint64_t		 rdma_write_bytes, rdma_write_ops;
-	uint64_t		 inline_copied_bytes;
+	uint64_t		 copied[COPY_END];	/* rconn_copied() */
 	uint64_t		 sends_with_invalidate;
 	unsigned		 mr_count;
 	uint64_t		 mr_bytes;
+	bool			 counted_open;	/* in d->conns_open */
 };
 
-/* Close reasons that are not engine errors (sdp_error values are < 0). */
+/*
+ * Close reasons that are not engine errors (sdp_error values are < 0):
+ * X(name, token); the token labels smbdirect_connections_closed_total
+ * and ConnectionClosed.reason.
+ *
+ *   peer_disconnect      the peer disconnected (or its going flushed the
+ *                        queue pair) between PDUs;
+ *   disconnect_mid_pdu   the same, while a PDU was being reassembled
+ *                        (sdp_rx_remaining() > 0);
+ *   disconnect_mid_rdma  the same, while an RDMA READ or WRITE of the
+ *                        peer's memory was on the queue pair. soft-iWARP
+ *                        reports a client's bad token or range this way:
+ *                        the TERMINATE it receives (RDMAP remote
+ *                        protection error) flushes the queue pair, and the
+ *                        work request completes as flushed, not as a
+ *                        remote access error;
+ *   rdma_remote_access   a work request failed with a remote access
+ *                        error: the client's token or range was bad;
+ *   rdma_error           any other RDMA failure: a completion error, an
+ *                        RDMA CM error, device removal, a post that failed.
+ */
+#define RCONN_REASONS(X)						\
+	X(PEER_DISCONNECT, "peer_disconnect")				\
+	X(CHANNEL_CLOSED, "channel_closed")				\
+	X(CHANNEL_TIMEOUT, "channel_timeout")				\
+	X(CHANNEL_ERROR, "channel_error")				\
+	X(NO_MASTER, "no_master")					\
+	X(KILLED, "killed")						\
+	X(DRAINED, "drained")						\
+	X(SHUTDOWN, "shutdown")						\
+	X(RDMA_ERROR, "rdma_error")					\
+	X(NO_RESOURCES, "no_resources")					\
+	X(IDLE, "idle_timeout")						\
+	X(DISCONNECT_MID_PDU, "disconnect_mid_pdu")			\
+	X(RDMA_REMOTE_ACCESS, "rdma_remote_access")			\
+	X(DISCONNECT_MID_RDMA, "disconnect_mid_rdma")
+
 enum rconn_reason {
-	RCONN_R_PEER_DISCONNECT = 1,
-	RCONN_R_CHANNEL_CLOSED,		/* the smbd closed the data channel */
-	RCONN_R_CHANNEL_TIMEOUT,	/* nobody connected to the socket */
-	RCONN_R_CHANNEL_ERROR,		/* bad frame or I/O error */
-	RCONN_R_NO_MASTER,		/* no master within the grace */
-	RCONN_R_KILLED,
-	RCONN_R_DRAINED,
-	RCONN_R_SHUTDOWN,
-	RCONN_R_RDMA_ERROR,		/* CM error, flush, device removal */
-	RCONN_R_NO_RESOURCES,
-	RCONN_R_IDLE,
+	RCONN_R_NONE = 0,
+#define X(e, token)	RCONN_R_##e,
+	RCONN_REASONS(X)
+#undef X
+	RCONN_R_END
 };
+
+/* Count @n bytes copied, of kind @k, on @c and daemon-wide. */
+static inline void
+rconn_copied(struct rconn *c, enum metrics_copy k, uint64_t n)
+{
+	c->copied[k] += n;
+	c->d->metrics.copied[k] += n;
+}
 
 const char	*rconn_reason_name(int reason);
+void		 rconn_metrics_init(struct metrics *);
 const char	*rconn_state_name(enum rconn_state);
 
 void		 rconn_connect_request(struct daemon *, struct rdma_cm_id *,
@@ -172,6 +212,8 @@ void		 rconn_connect_request(struct daemon *, struct rdma_cm_id *,
 void		 rconn_cm_event(struct rconn *, enum rdma_cm_event_type,
 		    int status);
 void		 rconn_cq_event(struct rconn *);
+void		 rconn_close_wc(struct rconn *, const struct ibv_wc *, bool,
+		    const char *what);
 void		 rconn_close(struct rconn *, int reason, const char *fmt, ...)
 		    __attribute__((format(printf, 3, 4)));
 struct rconn	*rconn_find(struct daemon *, uint64_t id);

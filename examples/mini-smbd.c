@@ -62,6 +62,7 @@
 #include <unistd.h>
 
 #include "libclient/smbdirect-ctl.h"
+#include "proto/sanexit.h"
 #include "examples/mini-smbd-smb2.h"
 
 /* The command line; read-only after main() parsed it. */
@@ -694,7 +695,9 @@ do_rw(struct c1 *s, struct conn *c, const struct msmb2_hdr *h,
 	 */
 	rc = sdctl_smb2_rw_parse(pdu, len, 0, c->p.max_read_write_size, &rw);
 	if (rc != 0) {
-		return conn_stop(c, "refused", rc, "%s request: %s",
+		return conn_stop(c, rc == -E2BIG ? "exceeds_max_read_write" :
+		    rc == -ERANGE ? "too_many_descriptors" :
+		    "malformed_channel_info", rc, "%s request: %s",
 		    h->command == SMB2_READ ? "READ" : "WRITE",
 		    rc == -E2BIG ? "descriptors exceed MaxReadWriteSize" :
 		    rc == -ERANGE ? "too many descriptors" : "malformed");
@@ -793,6 +796,12 @@ c1_serve(struct c1 *s, struct sdctl_passed *pass)
 	unsigned i;
 	int rc;
 
+	/*
+	 * A fresh file per connection: what a client reads back is what it
+	 * wrote on this connection, or a test could pass on data an earlier
+	 * connection left behind.
+	 */
+	memset(s->file, 0, s->o->file_size);
 	memset(&c, 0, sizeof(c));
 	c.id = pass->conn_id;
 	c.chan = pass->chan_fd;
@@ -898,10 +907,19 @@ c1_main(const struct opts *o, int ready_fd)
 	struct c1 s;
 	struct sdctl_passed pass;
 	struct sockaddr_un sun;
-	int lfd = -1, fd, rc;
+	struct sigaction sa;
+	int lfd = -1, fd, rc, status = 1;
 
 	memset(&s, 0, sizeof(s));
 	s.o = o;
+	/*
+	 * SIGTERM (from the master at its stop, or at its death) ends c1
+	 * cleanly between connections: accept() returns EINTR, and c1
+	 * returns 0 through the same exit as everything else.
+	 */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
 	/* If the master dies, so does c1; no orphan keeps the socket. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	s.file = calloc(1, o->file_size);
@@ -925,6 +943,10 @@ c1_main(const struct opts *o, int ready_fd)
 	ready_fd = -1;
 	for (;;) {
 		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd == -1 && got_term) {
+			status = 0;	/* stopped */
+			break;
+		}
 		if (fd == -1) {
 			if (errno == EINTR || errno == ECONNABORTED) {
 				continue;
@@ -950,7 +972,7 @@ out:
 	}
 	sdctl_close(s.ctl);
 	free(s.file);
-	return 1;
+	return status;
 }
 
 /* ------------------------------------------------------------------ */
@@ -973,7 +995,7 @@ c1_spawn(const struct opts *o)
 	if (pid == 0) {
 		close(ready[0]);
 		child_init("c1");
-		_exit(c1_main(o, ready[1]));
+		sanexit(c1_main(o, ready[1]));
 	}
 	close(ready[1]);
 	if (pid < 0) {
@@ -1224,6 +1246,7 @@ main(int argc, char **argv)
 	sigset_t block;
 	pid_t daemon_pid = -1, c1 = -1, pid;
 	int daemon_st = -1, fd = -1, rc, status = 1;
+	bool c1_failed = false;
 
 	rc = parse_args(argc, argv, &o);
 	if (rc != 0) {
@@ -1308,7 +1331,7 @@ main(int argc, char **argv)
 			pid = fork();
 			if (pid == 0) {
 				child_init("c2");
-				_exit(c2_main(&o, &ev));
+				sanexit(c2_main(&o, &ev));
 			}
 			if (pid < 0) {
 				logx("fork: %s", strerror(errno));
@@ -1331,8 +1354,15 @@ out:
 	/* Stop c1, then the daemon, and exit with the daemon's status. */
 	got_term = 1;	/* no more respawns */
 	if (c1 > 0) {
+		int st;
+
 		kill(c1, SIGTERM);
-		waitpid(c1, NULL, 0);
+		while (waitpid(c1, &st, 0) == -1 && errno == EINTR) {
+			continue;
+		}
+		emit("{\"event\":\"child_exited\",\"pid\":%d,"
+		    "\"role\":\"c1\",\"status\":%d}", (int)c1, wstatus(st));
+		c1_failed = st != 0;
 	}
 	if (daemon_pid > 0 && daemon_st == -1) {
 		kill(daemon_pid, SIGTERM);
@@ -1347,6 +1377,9 @@ out:
 	sdctl_close(master_ctl);
 	if (daemon_st != -1) {
 		status = wstatus(daemon_st);
+	}
+	if (c1_failed && status == 0) {
+		status = 1;	/* c1 did not stop cleanly */
 	}
 	if (owner_path(&o, o.guid_hex, &sun) == 0) {
 		unlink(sun.sun_path);

@@ -35,6 +35,7 @@
 
 #include "gateway/relay.h"
 #include "libclient/smbdirect-ctl.h"
+#include "proto/sanexit.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -192,6 +193,14 @@ conf_load(struct gwconf *c, const char *path, bool must)
 	return 0;
 }
 
+#define COPIED	"smbdirect_gw_copied_bytes_total"
+
+static const char *const copy_names[] = {
+#define X(e, token)	[GW_COPY_##e] = token,
+	GW_COPY_KINDS(X)
+#undef X
+};
+
 static void
 write_metrics(const struct gwconf *c, const struct gw_stats *st,
     time_t start)
@@ -223,15 +232,6 @@ write_metrics(const struct gwconf *c, const struct gw_stats *st,
 		    "Client READ data pushed by RDMA WRITE.", rdma_write_ops),
 		M("rdma_write_bytes_total", "counter",
 		    "Bytes pushed by RDMA WRITE.", rdma_write_bytes),
-		M("payload_recv_to_area_bytes_total", "counter",
-		    "Payload received from the backend into the area (one "
-		    "copy).", payload_recv_to_area),
-		M("payload_send_from_area_bytes_total", "counter",
-		    "Payload sent to the backend from the area (one copy).",
-		    payload_send_from_area),
-		M("payload_memcpy_bytes_total", "counter",
-		    "Payload copied a second time (compound responses).",
-		    payload_memcpy),
 		M("compound_requests_total", "counter",
 		    "Compound requests with RDMA offload rebuilt.",
 		    compound_requests),
@@ -269,6 +269,15 @@ write_metrics(const struct gwconf *c, const struct gw_stats *st,
 		    m[i].help, m[i].name, m[i].type, m[i].name,
 		    (unsigned long long)__atomic_load_n((const uint64_t *)
 		    ((const char *)st + m[i].off), __ATOMIC_RELAXED));
+	}
+	/* Every kind, 0 included, from the first write on. */
+	fprintf(f, "# HELP %s Bytes the relays copied, by kind: payload "
+	    "to and from the area, and memcpy of payload or SMB2 bytes.\n"
+	    "# TYPE %s counter\n", COPIED, COPIED);
+	for (i = 0; i < GW_COPY_END; i++) {
+		fprintf(f, "%s{kind=\"%s\"} %llu\n", COPIED, copy_names[i],
+		    (unsigned long long)__atomic_load_n(&st->copied[i],
+		    __ATOMIC_RELAXED));
 	}
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fchmod(fileno(f),
 	    0644) != 0) {
@@ -468,7 +477,8 @@ main(int argc, char **argv)
 					    &st->connections_failed, 1,
 					    __ATOMIC_RELAXED);
 				}
-				_exit(rc);
+				/* The leak check included: see sanexit.h. */
+				sanexit(rc == 0 ? 0 : 1);
 			}
 			relay_add(pid);
 			syslog(LOG_INFO, "conn=%llu: relay pid %d for %s",

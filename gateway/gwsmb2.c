@@ -110,7 +110,7 @@ gw_read_req_strip(uint8_t *cmd, size_t len)
 	put16(b + 46, 0);	/* ReadChannelInfoLength */
 }
 
-void
+size_t
 gw_write_req_plain(const uint8_t *cmd, uint32_t data_len,
     uint8_t out[GW_WRITE_REQ_LEN])
 {
@@ -124,6 +124,7 @@ gw_write_req_plain(const uint8_t *cmd, uint32_t data_len,
 	put32(b + 36, 0);		/* RemainingBytes */
 	put16(b + 40, 0);		/* WriteChannelInfoOffset */
 	put16(b + 42, 0);		/* WriteChannelInfoLength */
+	return GW_WRITE_REQ_LEN;
 }
 
 int
@@ -145,7 +146,7 @@ gw_read_resp_data(const uint8_t *cmd, size_t len, uint32_t *off,
 	return 0;
 }
 
-void
+size_t
 gw_read_resp_rdma(const uint8_t *resp_hdr, uint32_t bytes,
     uint8_t out[GW_READ_RESP_RDMA_LEN])
 {
@@ -158,9 +159,10 @@ gw_read_resp_rdma(const uint8_t *resp_hdr, uint32_t bytes,
 	b[2] = 0x50;			/* DataOffset: right after the body */
 	put32(b + 4, 0);		/* DataLength: none inline */
 	put32(b + 8, bytes);		/* DataRemaining: sent by RDMA */
+	return GW_HDR;
 }
 
-void
+size_t
 gw_echo_for(const uint8_t *req, uint8_t out[GW_ECHO_REQ_LEN])
 {
 	memset(out, 0, GW_ECHO_REQ_LEN);
@@ -169,9 +171,10 @@ gw_echo_for(const uint8_t *req, uint8_t out[GW_ECHO_REQ_LEN])
 	memcpy(out + 14, req + 14, 2);	/* CreditRequest */
 	memcpy(out + 24, req + 24, 8);	/* MessageId */
 	put16(out + GW_HDR, 4);		/* ECHO StructureSize */
+	return GW_ECHO_COPIED;
 }
 
-void
+size_t
 gw_error_resp(const uint8_t *req_hdr, uint32_t status, uint16_t credits,
     uint8_t out[GW_ERROR_RESP_LEN])
 {
@@ -184,4 +187,5 @@ gw_error_resp(const uint8_t *req_hdr, uint32_t status, uint16_t credits,
 	    GW_FLAG_RESPONSE);
 	gw_set_next(out, 0);
 	put16(out + GW_HDR, 9);		/* ERROR StructureSize */
+	return GW_HDR;
 }

@@ -73,16 +73,19 @@ void	gw_read_req_strip(uint8_t *cmd, size_t len);
  * gw_write_req_plain() - the header and fixed body of a plain WRITE of
  * @data_len bytes that follow at DataOffset 112, from the RDMA WRITE
  * request at @cmd. NextCommand is 0; the caller sets it in a chain.
+ * Return: the bytes copied from @cmd (GW_WRITE_REQ_LEN), for the copy
+ * counters (relay.h).
  */
-void	gw_write_req_plain(const uint8_t *cmd, uint32_t data_len,
+size_t	gw_write_req_plain(const uint8_t *cmd, uint32_t data_len,
 	    uint8_t out[GW_WRITE_REQ_LEN]);
 
 /*
  * gw_read_resp_rdma() - the READ response the client gets when the data
  * went by RDMA WRITE ([MS-SMB2] 3.3.5.12): the backend's header, DataOffset
  * 0x50, DataLength 0, DataRemaining @bytes. NextCommand is 0.
+ * Return: the bytes copied from @resp_hdr (GW_HDR).
  */
-void	gw_read_resp_rdma(const uint8_t *resp_hdr, uint32_t bytes,
+size_t	gw_read_resp_rdma(const uint8_t *resp_hdr, uint32_t bytes,
 	    uint8_t out[GW_READ_RESP_RDMA_LEN]);
 
 /* A READ response's data: offset from its header and length. */
@@ -93,14 +96,18 @@ int	gw_read_resp_data(const uint8_t *cmd, size_t len, uint32_t *off,
  * gw_echo_for() - an ECHO with the MessageId, CreditCharge and
  * CreditRequest of the request at @req, unsigned and outside any session,
  * so that the SMB server still sees (and grants credits for) that id.
+ * Return: the bytes copied from @req (GW_ECHO_COPIED).
  */
-void	gw_echo_for(const uint8_t *req, uint8_t out[GW_ECHO_REQ_LEN]);
+#define GW_ECHO_COPIED	18	/* ProtocolId..CreditCharge, CreditRequest,
+				   MessageId */
+size_t	gw_echo_for(const uint8_t *req, uint8_t out[GW_ECHO_REQ_LEN]);
 
 /*
  * gw_error_resp() - an error response to @req_hdr's command with @status,
  * granting @credits (taken from the SMB server's answer to the ECHO).
+ * Return: the bytes copied from @req_hdr (GW_HDR).
  */
-void	gw_error_resp(const uint8_t *req_hdr, uint32_t status,
+size_t	gw_error_resp(const uint8_t *req_hdr, uint32_t status,
 	    uint16_t credits, uint8_t out[GW_ERROR_RESP_LEN]);
 
 /* Set a command's NextCommand field. */

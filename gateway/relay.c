@@ -38,7 +38,11 @@
  * Compound requests are rebuilt command by command. In a compound
  * response, READ data is copied into the area (the one case with a second
  * copy, counted as payload_memcpy) and the rebuilt compound follows the
- * RDMA WRITEs.
+ * RDMA WRITEs. A response read whole that needs no rewriting goes out as
+ * it came.
+ *
+ * Copies. Every memcpy() of SMB2 bytes and every socket transfer of
+ * payload is counted where it happens, by kind (relay.h, GW_COPY_KINDS).
  */
 #include "config.h"
 
@@ -148,6 +152,13 @@ static void
 add(uint64_t *c, uint64_t n)
 {
 	__atomic_add_fetch(c, n, __ATOMIC_RELAXED);
+}
+
+/* Count @n bytes copied, of kind @k. */
+static void
+copied(struct relay *r, enum gw_copy k, uint64_t n)
+{
+	add(&r->st->copied[k], n);
 }
 
 static void
@@ -548,6 +559,7 @@ up_refuse_signed(struct relay *r, const uint8_t *pdu, size_t len,
 		p->status = GW_STATUS_NOT_SUPPORTED;
 		p->invalidate = 0;
 		memcpy(p->req_hdr, pdu + c->cmd[i].off, GW_HDR);
+		copied(r, GW_COPY_PDU_MEMCPY, GW_HDR);
 		if ((c->cmd[i].command == GW_CMD_READ ||
 		    c->cmd[i].command == GW_CMD_WRITE) &&
 		    sdctl_smb2_rw_parse(pdu, len, c->cmd[i].off, UINT32_MAX,
@@ -562,7 +574,8 @@ up_refuse_signed(struct relay *r, const uint8_t *pdu, size_t len,
 		    GW_ECHO_REQ_LEN;
 
 		memset(echo[i], 0, sizeof(echo[i]));
-		gw_echo_for(pdu + c->cmd[i].off, echo[i]);
+		copied(r, GW_COPY_PDU_MEMCPY, gw_echo_for(pdu + c->cmd[i].off,
+		    echo[i]));
 		gw_set_next(echo[i], i + 1 < c->n ? GW_ECHO_REQ_LEN + 4 : 0);
 		iov[i + 1].iov_base = echo[i];
 		iov[i + 1].iov_len = elen;
@@ -583,7 +596,7 @@ up_request(struct relay *r, uint8_t *pdu, size_t len)
 	struct iovec iov[GW_MAX_CHAIN * 3 + 1];
 	static const uint8_t zeros[8];
 	unsigned i, any = 0, signed_rdma = 0;
-	size_t total = 0;
+	size_t total = 0, from_area = 0;
 	int niov = 1, rc = 0, perr;
 
 	/* Unparsable: the server judges it (@c is written only on success). */
@@ -659,7 +672,8 @@ up_request(struct relay *r, uint8_t *pdu, size_t len)
 		}
 		add(&r->st->rdma_read_ops, 1);
 		add(&r->st->rdma_read_bytes, n);
-		gw_write_req_plain(pdu + c.cmd[i].off, n, wr_hdr[i]);
+		copied(r, GW_COPY_PDU_MEMCPY, gw_write_req_plain(pdu +
+		    c.cmd[i].off, n, wr_hdr[i]));
 		if (rw[i].channel == SMB2_CHANNEL_RDMA_V1_INVALIDATE) {
 			struct pend *p;
 
@@ -718,7 +732,7 @@ up_request(struct relay *r, uint8_t *pdu, size_t len)
 			iov[niov++].iov_len = GW_WRITE_REQ_LEN;
 			iov[niov].iov_base = slot_mem(r, (unsigned)wslot[i]);
 			iov[niov++].iov_len = n;
-			add(&r->st->payload_send_from_area, n);
+			from_area += n;
 		} else {
 			clen = c.cmd[i].len;
 			if (last && rdma[i]) {
@@ -740,6 +754,9 @@ up_request(struct relay *r, uint8_t *pdu, size_t len)
 	rdebug(r, "conn=%llu: request of %u commands, %zu bytes, offloaded",
 	    (unsigned long long)r->conn_id, c.n, total);
 	rc = up_forward(r, iov, niov, total);
+	if (rc == 0) {
+		copied(r, GW_COPY_PAYLOAD_SEND_FROM_AREA, from_area);
+	}
 out:
 	for (i = 0; i < c.n; i++) {
 		if (wslot[i] >= 0) {
@@ -860,7 +877,7 @@ down_read_rdma(struct relay *r, const uint8_t *head, size_t head_len,
 		slot_put(r, (unsigned)s);
 		return rc;
 	}
-	add(&r->st->payload_recv_to_area, n);
+	copied(r, GW_COPY_PAYLOAD_RECV_TO_AREA, n);
 	for (rest = len - off - n; rest > 0; ) {
 		size_t k = rest < sizeof(skip) ? rest : sizeof(skip);
 
@@ -871,7 +888,7 @@ down_read_rdma(struct relay *r, const uint8_t *head, size_t head_len,
 		rest -= k;
 	}
 	nd = desc_trim(pcopy->desc, pcopy->n_desc, n);
-	gw_read_resp_rdma(head, n, resp);
+	copied(r, GW_COPY_PDU_MEMCPY, gw_read_resp_rdma(head, n, resp));
 	rdebug(r, "conn=%llu: READ response %llu: %u bytes by RDMA WRITE "
 	    "(slot %d) to %u descriptors, first %#llx+%u token %#x, "
 	    "invalidate %#x", (unsigned long long)r->conn_id,
@@ -909,7 +926,7 @@ down_compound(struct relay *r, uint8_t *buf, size_t len)
 	uint8_t rresp[GW_READ_RESP_RDMA_LEN];
 	size_t olen = 0, pad;
 	uint32_t inv = 0;
-	unsigned i;
+	unsigned i, n_have = 0;
 	int rc = 0;
 
 	if (gw_chain_parse(buf, len, &c) != 0) {
@@ -931,9 +948,17 @@ down_compound(struct relay *r, uint8_t *buf, size_t len)
 		if (have[i]) {
 			pc[i] = *p;
 			pend_remove(r, p);
+			n_have++;
 		}
 	}
 	pthread_mutex_unlock(&r->lock);
+	if (n_have == 0) {
+		/*
+		 * Nothing to rewrite: the rebuilt chain would be this one
+		 * (gw_chain_parse() wants NextCommand 8-aligned), so no copy.
+		 */
+		return down_send(r, buf, len, 0);
+	}
 	out = malloc(len + (size_t)c.n * (GW_ERROR_RESP_LEN + 8));
 	if (out == NULL) {
 		return -ENOMEM;
@@ -945,8 +970,9 @@ down_compound(struct relay *r, uint8_t *buf, size_t len)
 		uint32_t doff, n;
 
 		if (have[i] && pc[i].kind == PEND_SUBST) {
-			gw_error_resp(pc[i].req_hdr, pc[i].status,
-			    gw_le16(cmd + 14), errbuf);
+			copied(r, GW_COPY_PDU_MEMCPY, gw_error_resp(
+			    pc[i].req_hdr, pc[i].status, gw_le16(cmd + 14),
+			    errbuf));
 			piece = errbuf;
 			plen = sizeof(errbuf);
 		} else if (have[i] && pc[i].kind == PEND_READ &&
@@ -961,7 +987,7 @@ down_compound(struct relay *r, uint8_t *buf, size_t len)
 				goto out;
 			}
 			memcpy(slot_mem(r, (unsigned)s), cmd + doff, n);
-			add(&r->st->payload_memcpy, n);
+			copied(r, GW_COPY_PAYLOAD_MEMCPY, n);
 			nd = desc_trim(pc[i].desc, pc[i].n_desc, n);
 			pthread_mutex_lock(&r->wlock);
 			rc = sdctl_chan_rdma_write(r->chan, (uint64_t)s + 1,
@@ -973,7 +999,8 @@ down_compound(struct relay *r, uint8_t *buf, size_t len)
 			}
 			add(&r->st->rdma_write_ops, 1);
 			add(&r->st->rdma_write_bytes, n);
-			gw_read_resp_rdma(cmd, n, rresp);
+			copied(r, GW_COPY_PDU_MEMCPY, gw_read_resp_rdma(cmd, n,
+			    rresp));
 			piece = rresp;
 			plen = sizeof(rresp);
 			if (pc[i].invalidate != 0) {
@@ -990,6 +1017,7 @@ down_compound(struct relay *r, uint8_t *buf, size_t len)
 			inv = pc[i].invalidate;
 		}
 		memcpy(out + olen, piece, plen);
+		copied(r, GW_COPY_PDU_MEMCPY, plen);
 		pad = i + 1 < c.n ? (8 - plen % 8) % 8 : 0;
 		memset(out + olen + plen, 0, pad);
 		gw_set_next(out + olen, i + 1 < c.n ? (uint32_t)(plen + pad) :
@@ -1061,6 +1089,7 @@ down_thread_main(void *arg)
 		}
 		if (len >= sizeof(head)) {
 			memcpy(buf, head, sizeof(head));
+			copied(r, GW_COPY_PDU_MEMCPY, sizeof(head));
 			rc = read_full(r->tcp, buf + sizeof(head),
 			    len - sizeof(head));
 		} else {

@@ -74,6 +74,25 @@ ctlmsg_state(Smbdirect__Ctl__ConnState s)
 	}
 }
 
+/* A labelled count into @o (at most SDCTL_MAX_COUNTS series). */
+static void
+ctlmsg_counts(Smbdirect__Ctl__LabelCount *const *v, size_t n,
+    struct sdctl_count *o, unsigned *n_out)
+{
+	size_t i;
+
+	*n_out = 0;
+	for (i = 0; i < n && *n_out < SDCTL_MAX_COUNTS; i++) {
+		if (v[i] == NULL) {
+			continue;
+		}
+		ctlmsg_str(o[*n_out].label, sizeof(o[*n_out].label),
+		    v[i]->label);
+		o[*n_out].value = v[i]->value;
+		(*n_out)++;
+	}
+}
+
 static void
 ctlmsg_counters(const Smbdirect__Ctl__Counters *k, struct sdctl_counters *o)
 {
@@ -91,9 +110,9 @@ ctlmsg_counters(const Smbdirect__Ctl__Counters *k, struct sdctl_counters *o)
 	o->rdma_read_ops = k->rdma_read_ops;
 	o->rdma_write_bytes = k->rdma_write_bytes;
 	o->rdma_write_ops = k->rdma_write_ops;
-	o->copied_payload_bytes = k->copied_payload_bytes;
-	o->inline_copied_bytes = k->inline_copied_bytes;
 	o->keepalives_sent = k->keepalives_sent;
+	ctlmsg_counts(k->copied_bytes, k->n_copied_bytes, o->copied_bytes,
+	    &o->n_copied_bytes);
 }
 
 void
@@ -235,6 +254,8 @@ ctlmsg_status(const Smbdirect__Ctl__StatusReply *s, struct sdctl_status *o)
 	st.control_clients = s->control_clients;
 	st.max_connections = s->max_connections;
 	ctlmsg_counters(s->totals, &st.totals);
+	ctlmsg_counts(s->connections_peak, s->n_connections_peak,
+	    st.connections_peak, &st.n_connections_peak);
 	*o = st;
 	memset(&st, 0, sizeof(st));
 	rc = 0;

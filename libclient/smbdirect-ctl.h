@@ -100,6 +100,19 @@ struct sdctl_credits {
 	uint64_t	credit_waits;
 };
 
+/*
+ * One series of a count the daemon labels: @label is a stable token
+ * (smbdirectd(8) lists them), @value its count. The daemon sends every
+ * label of such a count, 0 included; beyond SDCTL_MAX_COUNTS of them,
+ * the rest are dropped.
+ */
+#define SDCTL_MAX_COUNTS	8
+
+struct sdctl_count {
+	char		label[32];
+	uint64_t	value;
+};
+
 struct sdctl_counters {
 	uint64_t	bytes_in;
 	uint64_t	bytes_out;
@@ -111,9 +124,13 @@ struct sdctl_counters {
 	uint64_t	rdma_read_ops;
 	uint64_t	rdma_write_bytes;
 	uint64_t	rdma_write_ops;
-	uint64_t	copied_payload_bytes;
-	uint64_t	inline_copied_bytes;
 	uint64_t	keepalives_sent;
+	/*
+	 * Bytes copied, by kind: "pdu_to_owner", "pdu_from_owner", "memcpy",
+	 * "op_frames" (docs/PROTOCOL.md, "Copy accounting").
+	 */
+	struct sdctl_count	copied_bytes[SDCTL_MAX_COUNTS];
+	unsigned		n_copied_bytes;
 };
 
 struct sdctl_mr_usage {
@@ -179,6 +196,9 @@ struct sdctl_status {
 	uint32_t		 control_clients;
 	uint32_t		 max_connections;
 	struct sdctl_counters	 totals;
+	/* The most connections open at once, by transport ("iwarp", ...). */
+	struct sdctl_count	 connections_peak[SDCTL_MAX_COUNTS];
+	unsigned		 n_connections_peak;
 };
 
 /* One RDMA listener, as FSCTL_QUERY_NETWORK_INTERFACE_INFO needs it. */

@@ -6,7 +6,8 @@ dist_man_MANS = man/smbdirectd.8 man/smbdirectctl.8 man/smbdirectd.conf.5 \
 
 TESTS += tests/unit/test_manpages.sh
 dist_noinst_SCRIPTS += tests/unit/test_manpages.sh
-# The test reads the option, command, key and metric tables from these
+# The test reads the option, command, key, metric and label tables from these
 # sources; list them so the test runs from a tarball whatever builds them.
 EXTRA_DIST += daemon/conf.c daemon/metrics.c cli/smbdirectctl.c \
-	gateway/gw.c
+	gateway/gw.c daemon/metrics.h daemon/rconn.h daemon/daemon.h \
+	proto/frame.h gateway/relay.h

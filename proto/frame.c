@@ -106,6 +106,94 @@ frame_rdma_decode(const uint8_t *body, size_t len, struct frame_rdma *out)
 	return 0;
 }
 
+enum frame_rdma_reject
+frame_rdma_decode_reject(const uint8_t *body, size_t len)
+{
+	struct frame_rdma r;
+	uint16_t n;
+
+	if (frame_rdma_decode(body, len, &r) == 0) {
+		return FRAME_RDMA_OK;
+	}
+	if (len < FRAME_RDMA_FIXED) {
+		return FRAME_RDMA_MALFORMED;
+	}
+	n = frame_get_le16(body + 24);
+	if (n == 0) {
+		return FRAME_RDMA_NO_DESCRIPTORS;
+	}
+	if (n > FRAME_MAX_DESC) {
+		return FRAME_RDMA_TOO_MANY_DESCRIPTORS;
+	}
+	return FRAME_RDMA_MALFORMED;
+}
+
+enum frame_rdma_reject
+frame_rdma_check(const struct frame_rdma *f, bool write,
+    const struct frame_rdma_limits *lim, uint64_t *total)
+{
+	uint64_t sum = 0;
+	unsigned i;
+
+	if (!write && (f->flags & FRAME_WRITE_THEN_PDU)) {
+		return FRAME_RDMA_READ_THEN_PDU;
+	}
+	if (!lim->has_area) {
+		return FRAME_RDMA_NO_AREA;
+	}
+	if (!write && !lim->can_read) {
+		return FRAME_RDMA_NO_RDMA_READ;
+	}
+	for (i = 0; i < f->n_desc && i < FRAME_MAX_DESC; i++) {
+		if (f->desc[i].length == 0) {
+			return FRAME_RDMA_ZERO_LENGTH;
+		}
+		if (f->desc[i].offset + f->desc[i].length < f->desc[i].offset) {
+			return FRAME_RDMA_WRAP;
+		}
+		sum += f->desc[i].length;
+	}
+	if (sum > lim->max_read_write) {
+		return FRAME_RDMA_EXCEEDS_MAX_READ_WRITE;
+	}
+	if (f->area_off > lim->area_size ||
+	    sum > lim->area_size - f->area_off) {
+		return FRAME_RDMA_OUTSIDE_AREA;
+	}
+	if (write && (f->flags & FRAME_WRITE_THEN_PDU) && lim->write_pending) {
+		return FRAME_RDMA_WRITE_PENDING;
+	}
+	*total = sum;
+	return FRAME_RDMA_OK;
+}
+
+static const struct {
+	const char	*name;
+	int		 status;
+} frame_rdma_rejects[] = {
+#define X(e, token, st)	[FRAME_RDMA_##e] = { token, st },
+	FRAME_RDMA_REJECTS(X)
+#undef X
+};
+
+const char *
+frame_rdma_reject_name(enum frame_rdma_reject r)
+{
+	if (r <= FRAME_RDMA_OK || r >= FRAME_RDMA_REJECT_END) {
+		return "unknown";
+	}
+	return frame_rdma_rejects[r].name;
+}
+
+int
+frame_rdma_reject_status(enum frame_rdma_reject r)
+{
+	if (r <= FRAME_RDMA_OK || r >= FRAME_RDMA_REJECT_END) {
+		return -EINVAL;
+	}
+	return frame_rdma_rejects[r].status;
+}
+
 size_t
 frame_rdma_encode(const struct frame_rdma *r, uint8_t *buf)
 {
@@ -207,6 +295,7 @@ frame_error_encode(int32_t status, uint8_t refused, const char *msg,
 	frame_put_le32(buf, (uint32_t)status);
 	buf[4] = refused;
 	buf[5] = buf[6] = buf[7] = 0;
+	/* copy: none (an ERROR frame's text) */
 	memcpy(buf + FRAME_ERROR_FIXED, msg, n);
 	return FRAME_ERROR_FIXED + n;
 }
@@ -227,6 +316,7 @@ frame_error_decode(const uint8_t *body, size_t len, int32_t *status,
 	}
 	*status = (int32_t)frame_get_le32(body);
 	*refused = body[4];
+	/* copy: none (an ERROR frame's text) */
 	memcpy(msg, body + FRAME_ERROR_FIXED, n);
 	msg[n] = '\0';
 	return 0;

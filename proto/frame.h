@@ -18,6 +18,8 @@
 #ifndef SMBDIRECTD_PROTO_FRAME_H
 #define SMBDIRECTD_PROTO_FRAME_H
 
+#include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -78,6 +80,47 @@ struct frame_rdma {
 	struct frame_desc	desc[FRAME_MAX_DESC];
 };
 
+/*
+ * Why the daemon refuses an RDMA_READ or RDMA_WRITE frame: one reason per
+ * check, in the order the checks run. X(name, token, status): the token
+ * labels smbdirect_rdma_requests_rejected_total; status is what the
+ * owner's COMPLETION carries. The first three come from
+ * frame_rdma_decode_reject(): the daemon trusts no request id then, and
+ * answers with an ERROR frame carrying the decoder's error and closes the
+ * channel. The next eight come from frame_rdma_check(); NO_MEMORY is the
+ * daemon's own.
+ */
+#define FRAME_RDMA_REJECTS(X)						\
+	X(MALFORMED, "malformed", -EBADMSG)				\
+	X(NO_DESCRIPTORS, "no_descriptors", -EINVAL)			\
+	X(TOO_MANY_DESCRIPTORS, "too_many_descriptors", -EINVAL)	\
+	X(READ_THEN_PDU, "read_then_pdu", -EINVAL)			\
+	X(NO_AREA, "no_area", -ENXIO)					\
+	X(NO_RDMA_READ, "no_rdma_read", -EOPNOTSUPP)			\
+	X(ZERO_LENGTH, "zero_length", -EINVAL)				\
+	X(WRAP, "wrap", -EINVAL)					\
+	X(EXCEEDS_MAX_READ_WRITE, "exceeds_max_read_write", -E2BIG)	\
+	X(OUTSIDE_AREA, "outside_area", -ERANGE)			\
+	X(WRITE_PENDING, "write_pending", -EBUSY)			\
+	X(NO_MEMORY, "no_memory", -ENOMEM)
+
+enum frame_rdma_reject {
+	FRAME_RDMA_OK = 0,
+#define X(e, token, status)	FRAME_RDMA_##e,
+	FRAME_RDMA_REJECTS(X)
+#undef X
+	FRAME_RDMA_REJECT_END
+};
+
+/* What frame_rdma_check() needs to know of the connection. */
+struct frame_rdma_limits {
+	bool		has_area;
+	uint64_t	area_size;
+	uint32_t	max_read_write;	/* negotiated MaxReadWriteSize */
+	bool		can_read;	/* the client's IRD (our ORD) > 0 */
+	bool		write_pending;	/* a WRITE_THEN_PDU awaits its PDU */
+};
+
 /* FRAME_SEND_INVALIDATE body: u32 rkey. */
 #define FRAME_SEND_INVALIDATE_SIZE	4
 
@@ -126,6 +169,32 @@ void	frame_hdr_decode(const uint8_t hdr[FRAME_HDR_SIZE], uint8_t *type,
 int	frame_rdma_decode(const uint8_t *body, size_t len,
 	    struct frame_rdma *out);
 size_t	frame_rdma_encode(const struct frame_rdma *r, uint8_t *buf);
+
+/*
+ * frame_rdma_decode_reject() - why frame_rdma_decode() refused @body:
+ * FRAME_RDMA_NO_DESCRIPTORS or FRAME_RDMA_TOO_MANY_DESCRIPTORS for a
+ * descriptor count outside 1..FRAME_MAX_DESC, FRAME_RDMA_MALFORMED for
+ * anything else, FRAME_RDMA_OK if it decodes.
+ */
+enum frame_rdma_reject frame_rdma_decode_reject(const uint8_t *body,
+	    size_t len);
+
+/*
+ * frame_rdma_check() - the checks a decoded RDMA frame must pass before
+ * anything is posted, in FRAME_RDMA_REJECTS order: a READ never asks
+ * for a PDU after it; an area exists; a READ needs an ORD; no descriptor
+ * has length 0 or wraps past 2^64; the total is at most MaxReadWriteSize
+ * and lies within the area; no earlier WRITE_THEN_PDU still waits (for a
+ * WRITE_THEN_PDU). @write: an RDMA_WRITE frame. @total, on success, the
+ * payload bytes. Return: FRAME_RDMA_OK, or the first check that failed.
+ */
+enum frame_rdma_reject frame_rdma_check(const struct frame_rdma *f,
+	    bool write, const struct frame_rdma_limits *lim,
+	    uint64_t *total);
+
+/* The token, and the status, of a reason; "unknown" and -EINVAL else. */
+const char	*frame_rdma_reject_name(enum frame_rdma_reject);
+int		 frame_rdma_reject_status(enum frame_rdma_reject);
 int	frame_completion_decode(const uint8_t *body, size_t len,
 	    struct frame_completion *out);
 size_t	frame_completion_encode(const struct frame_completion *c,

@@ -832,6 +832,20 @@ int	sdp_get_params(const struct sdp_conn *conn, struct sdp_params *out);
 bool	sdp_is_negotiated(const struct sdp_conn *conn);
 
 /**
+ * sdp_rx_remaining() - bytes of a PDU the peer has yet to send.
+ * @conn: the engine.
+ *
+ * While a PDU is being reassembled (a fragment with RemainingDataLength
+ * > 0 was delivered and its last fragment was not), its
+ * RemainingDataLength; 0 between PDUs. It keeps answering after the
+ * connection ended, so a caller can tell a peer that went away in the
+ * middle of a PDU from one that went away between PDUs.
+ *
+ * Return: the bytes still to come, or 0.
+ */
+uint32_t	sdp_rx_remaining(const struct sdp_conn *conn);
+
+/**
  * sdp_get_state() - the engine's state.
  * @conn: the engine.
  */

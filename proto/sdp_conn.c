@@ -308,6 +308,7 @@ conn_push_neg_send(struct sdp_conn *c, const uint8_t *hdr, int len,
 
 	memset(&a, 0, sizeof(a));
 	a.type = SDP_ACT_SEND;
+	/* copy: none (a negotiate message) */
 	memcpy(a.u.send.hdr, hdr, (size_t)len);
 	a.u.send.hdr_len = (size_t)len;
 	conn_sent(c, grant, (size_t)len);
@@ -1233,6 +1234,12 @@ bool
 sdp_is_negotiated(const struct sdp_conn *c)
 {
 	return c->negotiated;
+}
+
+uint32_t
+sdp_rx_remaining(const struct sdp_conn *c)
+{
+	return c->rx_in_pdu ? c->rx_remaining : 0;
 }
 
 enum sdp_state

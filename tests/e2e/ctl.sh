@@ -11,7 +11,7 @@ CTL() { "$SMBDIRECTCTL" -s "$SD_RUN/control" "$@"; }
 
 conf=$TB_OUT/ctl.conf
 write_conf "$conf" \
-	"channel.drain_grace = 2s" \
+	"channel.drain_grace = 5s" \
 	"access.readonly_users = nobody" \
 	"metrics.per_connection = yes" \
 	"metrics.per_connection_max = 10"
@@ -31,11 +31,13 @@ wait_until 20 conns_active 2
 status_json() {
 	local s
 	s=$(CTL --json status) || return 1
-	eq "$(jq .schema <<<"$s")" 1 || return 1
+	eq "$(jq .schema <<<"$s")" 2 || return 1
 	eq "$(jq .connections_active <<<"$s")" 2 || return 1
 	eq "$(jq '.listeners | length' <<<"$s")" 2 || return 1
+	# Every RDMA device of the host, as rdma(8) lists them.
 	eq "$(jq -r '[.devices[].name] | sort | join(",")' <<<"$s")" \
-		"rxe0,siw0" || return 1
+		"$(rdma -j link show | jq -r '[.[].ifname] | unique | sort | join(",")')" ||
+		return 1
 	eq "$(jq .draining <<<"$s")" false || return 1
 	[ "$(jq .master_pid <<<"$s")" -gt 0 ]
 }
@@ -83,7 +85,10 @@ textfile_shape() {
 	eq "$(stat -c %a "$f")" 644 || return 1
 	[ "$(tail -c 1 "$f" | od -An -c | tr -d ' ')" = '\n' ] || return 1
 	grep -q '^smbdirect_connection_received_bytes_total{conn=' "$f" &&
-	grep -q '^smbdirect_payload_copied_bytes_total 0$' "$f" &&
+	# Every kind of copy has its series from the start.
+	grep -q '^smbdirect_copied_bytes_total{kind="pdu_to_owner"} [0-9]' "$f" &&
+	grep -q '^smbdirect_copied_bytes_total{kind="pdu_from_owner"} [0-9]' "$f" &&
+	grep -q '^smbdirect_copied_bytes_total{kind="memcpy"} 0$' "$f" &&
 	! ls "$SD_RUN"/metrics.prom.tmp.* >/dev/null 2>&1
 }
 check "textfile: mode 0644, ends with a newline, per-connection series" textfile_shape
@@ -104,14 +109,31 @@ check "drain: new connections are refused, and the client sees it" drain_refuses
 check "drain --wait --timeout: times out with exit 4 while sessions stay" \
 	bash -c "'$SMBDIRECTCTL' -s '$SD_RUN/control' drain --wait --timeout 2 >/dev/null 2>&1; [ \$? -eq 4 ]"
 
-# The sessions finish their work, then leave; drain --wait sees it.
-CTL drain --wait --timeout 120 >"$TB_OUT/drain-wait.out" 2>&1 &
-waiter=$!
-sleep 1
-# sdpeer --repeat is long: end the clients as a client would (disconnect)
-kill -TERM $busy1 $busy2 2>/dev/null
-wait $waiter
-check "drain --wait returns 0 when the last connection closes" eq "$?" 0
+# The sessions finish their work, then leave; drain --wait sees it. It
+# must still be waiting while they are on, and return 0 only once the
+# last one closed.
+drain_wait_waits() {
+	local waiter rc t0 t1 left
+	CTL drain --wait --timeout 120 >"$TB_OUT/drain-wait.out" 2>&1 &
+	waiter=$!
+	sleep 2
+	if ! kill -0 $waiter 2>/dev/null; then
+		say "       drain --wait returned with 2 sessions on"
+		return 1
+	fi
+	eq "$(CTL --json status | jq .connections_active)" 2 || return 1
+	t0=$(date +%s%N)
+	# sdpeer --repeat is long: end the clients as a client would
+	# (disconnect)
+	kill -TERM $busy1 $busy2 2>/dev/null
+	wait $waiter
+	rc=$?
+	t1=$(date +%s%N)
+	left=$(CTL --json status | jq .connections_active)
+	say "       drain --wait returned $rc, $(( (t1 - t0) / 1000000 )) ms after the clients left, $left connections on"
+	eq "$rc" 0 && eq "$left" 0
+}
+check "drain --wait waits while sessions are on, returns 0 once the last closed" drain_wait_waits
 wait $busy1 $busy2 2>/dev/null
 
 check "undrain: connections are accepted again" bash -c \
@@ -167,33 +189,56 @@ conns_active_now() {
 check "kill ID ends an rxe session within 1 s and frees it" kill_one rxe "$TB_RXE_ADDR"
 check "kill ID ends a siw session within 1 s and frees it" kill_one siw "$TB_SIW_ADDR"
 
-# user action: drain one session; its owner is told, it ends after grace.
+# user action: drain one session; its owner is told, it ends after the
+# grace (5 s: long enough for smbdirectctl to look at it in between under
+# TCG), not before.
 drain_one() {
-	local id before
+	local id before t0 t1 ev
 	before=$(metric smbdirect_connections_closed_total 'reason="drained"')
+	# An admin watches: the drain and the close, as events.
+	CTL --json events --count 2 --timeout 60 >"$TB_OUT/events.jsonl" \
+		2>"$TB_OUT/events.err" &
+	ev=$!
+	wait_until 10 grep -q subscribed "$TB_OUT/events.err" ||
+		{ say "       smbdirectctl events did not subscribe"; return 1; }
 	"$SDPEER" --echo 100 --hold 60000 "$TB_SIW_ADDR" >/dev/null &
 	local p=$!
 	wait_until 20 conns_active 1 || return 1
 	id=$(CTL --json conns | jq '.connections[0].id')
+	t0=$(date +%s%N)
 	CTL drain "$id" >/dev/null || return 1
 	eq "$(CTL --json show "$id" | jq -r .connection.state)" draining || return 1
 	grep -q "\"event\":\"drain_requested\",\"id\":$id" "$MASTER_OUT" ||
 		{ say "       the master was not told"; return 1; }
-	wait_until 10 conns_active_now 0 || return 1
+	wait_until 15 conns_active_now 0 || return 1
+	t1=$(date +%s%N)
+	say "       connection $id ended $(( (t1 - t0) / 1000000 )) ms after the drain"
+	[ $(( (t1 - t0) / 1000000 )) -ge 4900 ] ||
+		{ say "       it ended before the grace"; return 1; }
 	wait $p
 	eq "$(metric smbdirect_connections_closed_total 'reason="drained"')" \
-		$((before + 1))
+		$((before + 1)) || return 1
+	wait_until 10 pid_done $ev || { say "       smbdirectctl events still waits"; return 1; }
+	wait $ev || { say "       smbdirectctl events exited $?"; return 1; }
+	jq -e -s "length == 2 and
+		.[0].event == \"drain_requested\" and .[0].conn_id == $id and
+		.[1].event == \"connection_closed\" and .[1].conn_id == $id and
+		.[1].reason == \"drained\"" "$TB_OUT/events.jsonl" >/dev/null ||
+		{ say "       smbdirectctl events printed:"; sed 's/^/         /' "$TB_OUT/events.jsonl"; return 1; }
 }
-check "drain ID: the owner is told and the session ends after the grace" drain_one
+check "drain ID: the owner is told, an admin watching events sees it, and the session ends after the grace" drain_one
 
-# user action: a read-only admin looks, and is refused a kill.
+# user action: a read-only admin looks, and is refused a kill. The
+# checkout may live in a 0700 directory (root's home), so nobody runs a
+# staged copy of smbdirectctl.
 readonly_admin() {
-	local out rc
+	local out rc ro
+	ro=$(stage_program "$SMBDIRECTCTL" /run/sdtest-ro) || return 1
 	out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		"$SMBDIRECTCTL" -s "$SD_RUN/control" --json status) || return 1
-	jq -e '.schema == 1' <<<"$out" >/dev/null || return 1
+		$ro -s "$SD_RUN/control" --json status) || return 1
+	jq -e '.schema == 2' <<<"$out" >/dev/null || return 1
 	setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		"$SMBDIRECTCTL" -s "$SD_RUN/control" kill 1 >"$TB_OUT/ro.out" 2>&1
+		$ro -s "$SD_RUN/control" kill 1 >"$TB_OUT/ro.out" 2>&1
 	rc=$?
 	eq $rc 1 && grep -q "read-only" "$TB_OUT/ro.out"
 }
@@ -211,6 +256,6 @@ exit_codes() {
 }
 check "exit codes: 3 unreachable, 2 usage, 1 failed (with the reason)" exit_codes
 
-stop_master
-stop_daemon
+check "the test master stops cleanly" stop_master
+check "the daemon stops cleanly (exit 0)" stop_daemon
 finish

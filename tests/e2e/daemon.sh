@@ -51,31 +51,64 @@ SIZES=1,2,3,7,8,23,24,25,63,64,100,1339,1340,1341,1363,1364,1365,1999
 SIZES=$SIZES,2000,2001,2728,4095,4096,8192,65535,65536,65537,131072
 SIZES=$SIZES,262144,524288,1048575,1048576
 
-# user action: PDUs of every awkward size, 1 B to 1 MiB, echoed back.
+# copied KIND: the daemon's smbdirect_copied_bytes_total{kind=KIND}.
+copied() {
+	metric smbdirect_copied_bytes_total "kind=\"$1\""
+}
+
+# user action: PDUs of every awkward size, 1 B to 1 MiB, echoed back. Each
+# PDU is copied exactly once each way (receive buffers to the channel,
+# the channel to the send ring), and nothing else is copied.
 pdus_round_trip() {
-	local out
+	local out sum to0 from0 mc0 to from mc
+	sum=$(tr , '\n' <<<"$SIZES" | awk '{ s += $1 } END { print s }')
+	to0=$(copied pdu_to_owner) && from0=$(copied pdu_from_owner) &&
+		mc0=$(copied memcpy) || return 1
 	out=$("$SDPEER" --echo "$SIZES" --depth 2 "$1") || { say "$out"; return 1; }
-	eq "$(jq -r .pdus_received <<<"$out")" "$(tr , '\n' <<<"$SIZES" | wc -l)"
+	eq "$(jq -r .pdus_received <<<"$out")" "$(tr , '\n' <<<"$SIZES" | wc -l)" ||
+		return 1
+	eq "$(jq -r .bytes_sent <<<"$out")" "$sum" || return 1
+	wait_until 10 conns_active 0 || return 1
+	to=$(( $(copied pdu_to_owner) - to0 ))
+	from=$(( $(copied pdu_from_owner) - from0 ))
+	mc=$(( $(copied memcpy) - mc0 ))
+	say "       copied: $to B to the owner, $from B from it, $mc B memcpy; PDUs: $sum B each way"
+	eq "$to" "$sum" && eq "$from" "$sum" && eq "$mc" 0
 }
 
-# user action: 50 clients at once.
+# user action: 50 clients at once. They overlap: the daemon's peak of
+# concurrent connections on that transport reaches exactly 50.
 fifty_concurrent() {
-	"$SDPEER" --parallel 50 --echo 1,4096,65536 --repeat 2 --depth 2 "$1" \
-		>"$TB_OUT/fifty-$2.jsonl"
-	local rc=$? ok
-	ok=$(grep -c '"result":"ok"' "$TB_OUT/fifty-$2.jsonl")
-	eq "$ok" 50 && [ $rc -eq 0 ]
+	local t=$2 tr rc ok
+	if [ "$t" = rxe ]; then tr=roce; else tr=iwarp; fi
+	"$SDPEER" --parallel 50 --echo 1,4096,65536 --repeat 2 --depth 2 \
+		--hold 3000 "$1" >"$TB_OUT/fifty-$t.jsonl"
+	rc=$?
+	ok=$(grep -c '"result":"ok"' "$TB_OUT/fifty-$t.jsonl")
+	eq "$ok" 50 && eq $rc 0 || return 1
+	eq "$(metric smbdirect_connections_peak "transport=\"$tr\"")" 50
 }
 
-# user action: a client vanishes in the middle of a transfer.
+# closed_by_disconnect: connections closed because the peer went away,
+# between PDUs or in the middle of one.
+closed_by_disconnect() {
+	local a b
+	a=$(metric smbdirect_connections_closed_total 'reason="peer_disconnect"') &&
+	b=$(metric smbdirect_connections_closed_total 'reason="disconnect_mid_pdu"') &&
+		echo $((a + b))
+}
+
+# user action: a client vanishes in the middle of a transfer (between
+# PDUs or in the middle of one: --disconnect-mid quits after half of them
+# with more in flight).
 disconnect_mid_transfer() {
 	local before after
-	before=$(metric smbdirect_connections_closed_total 'reason="peer_disconnect"')
+	before=$(closed_by_disconnect) || return 1
 	"$SDPEER" --echo 65536,1048576 --repeat 10 --depth 4 --disconnect-mid \
 		"$1" >/dev/null || return 1
 	wait_until 10 conns_active 0 || { say "       connections remain"; return 1; }
-	after=$(metric smbdirect_connections_closed_total 'reason="peer_disconnect"')
-	[ "$after" -gt "$before" ] || { say "       peer_disconnect not counted ($before -> $after)"; return 1; }
+	after=$(closed_by_disconnect) || return 1
+	eq "$after" $((before + 1)) || return 1
 	# and the next client is served
 	"$SDPEER" --echo 4096 "$1" >/dev/null
 }
@@ -103,7 +136,7 @@ for t in rxe siw; do
 	say "== $t ($addr)"
 	check "$t: negotiated parameters as configured" negotiated_as_configured "$addr"
 	check "$t: PDUs from 1 B to 1 MiB round-trip byte-exact" pdus_round_trip "$addr"
-	check "$t: 50 concurrent connections" fifty_concurrent "$addr" $t
+	check "$t: 50 concurrent connections, all open at once (peak 50)" fifty_concurrent "$addr" $t
 	check "$t: a peer disconnecting mid-transfer" disconnect_mid_transfer "$addr"
 	C=smbdirect_connections_closed_total
 	N=smbdirect_negotiate_failures_total
@@ -116,24 +149,31 @@ for t in rxe siw; do
 	check "$t: fragment over MaxFragmentedSize" misbehaviour "$addr" frag-overflow $C fragmented_size_exceeded
 	check "$t: send without credits" misbehaviour "$addr" no-credit $C rx_without_credit
 	check "$t: a stall that never grants credits" misbehaviour "$addr" stall $C keepalive_timeout
-	check "$t: disconnect mid-PDU" misbehaviour "$addr" mid-pdu $C peer_disconnect
+	check "$t: disconnect mid-PDU" misbehaviour "$addr" mid-pdu $C disconnect_mid_pdu
 done
 
-# user action: the master smbd dies; clients already connected go on.
+# user action: the master smbd dies; clients already connected go on. The
+# kill must land while the client is still at work.
 master_dies() {
-	local out rc
-	"$SDPEER" --echo 4096,65536 --repeat 150 "$TB_RXE_ADDR" \
+	local out rc mrc=0
+	"$SDPEER" --echo 4096,65536 --repeat 400 "$TB_RXE_ADDR" \
 		>"$TB_OUT/master-dies.jsonl" &
 	local p=$!
 	wait_until 20 grep -q new_connection "$MASTER_OUT" || return 1
 	sleep 0.5
 	kill -KILL "$MASTER_PID"
-	wait "$MASTER_PID" 2>/dev/null
+	if ! kill -0 $p 2>/dev/null; then
+		say "       the client had finished before the master was killed"
+		wait $p
+		return 1
+	fi
+	wait "$MASTER_PID" || mrc=$?
 	MASTER_PID=
+	eq $mrc 137 || return 1		# SIGKILL, as sent
 	wait $p
 	rc=$?
 	out=$(cat "$TB_OUT/master-dies.jsonl")
-	[ $rc -eq 0 ] && eq "$(jq -r .pdus_received <<<"$out")" 300
+	[ $rc -eq 0 ] && eq "$(jq -r .pdus_received <<<"$out")" 800
 }
 : >"$MASTER_OUT"
 check "the master dies: existing connections keep working" master_dies
@@ -151,6 +191,22 @@ check "no master: refused in RDMA CM, counted" no_master_refused
 
 start_master echo || exit 1
 check "a new master is served again" "$SDPEER" --echo 1000 "$TB_SIW_ADDR"
+
+# The resource counts can see a connection at all: one held connection
+# shows above the baseline, or "back to baseline" proves nothing.
+held_above_baseline() {
+	local p rc=0
+	"$SDPEER" --echo 100 --hold 5000 "$TB_SIW_ADDR" >/dev/null &
+	p=$!
+	wait_until 20 conns_active 1 || { wait $p; return 1; }
+	[ "$(rdma_count qp)" -gt "$base_qp" ] &&
+	[ "$(rdma_count mr)" -gt "$base_mr" ] &&
+	[ "$(rdma_count cm_id)" -gt "$base_cm" ] &&
+	[ "$(daemon_fds)" -gt "$base_fds" ] || rc=1
+	wait $p || rc=1
+	return $rc
+}
+check "a held connection shows above the resource baselines" held_above_baseline
 
 wait_until 10 conns_active 0
 sleep 1
@@ -175,7 +231,7 @@ sigterm_clean() {
 		[ ! -e "$SD_RUN/control" ]
 }
 check "SIGTERM: clean shutdown with clients connected" sigterm_clean
-stop_master
+check "the test master stops cleanly" stop_master
 
 # user action: a master smbd starts the daemon itself (--control-fd).
 control_fd_master() {

@@ -15,17 +15,41 @@ checks=0
 
 say() { printf '%s\n' "$*"; }
 
-# check NAME CONDITION...: run CONDITION, count a failure if it fails.
+# Measurements that could not be made. A helper that cannot measure (a
+# missing metric series, a failed rdma or jq call) says why here, from
+# whatever subshell it runs in; the check that asked, and the scenario,
+# then fail. A missing measurement is never a zero.
+MEASURE_ERR=$TB_OUT/measure-errors.$$
+: >"$MEASURE_ERR"
+
+# measure_fail WHAT: record a measurement that could not be made.
+measure_fail() {
+	printf '%s\n' "$*" >>"$MEASURE_ERR"
+	printf '       cannot measure: %s\n' "$*" >&2
+}
+
+measure_errors() {
+	wc -l <"$MEASURE_ERR"
+}
+
+# check NAME CONDITION...: run CONDITION, count a failure if it fails or
+# if a measurement could not be made since the last check ended: that
+# covers the $(...) in CONDITION's own arguments, which the shell expands
+# before check runs.
+MEASURE_SEEN=0
 check() {
-	local name=$1
+	local name=$1 ok=0 now
 	shift
 	checks=$((checks + 1))
-	if "$@"; then
+	"$@" || ok=1
+	now=$(measure_errors)
+	if [ $ok -eq 0 ] && [ "$now" -eq "$MEASURE_SEEN" ]; then
 		say "ok   - $name"
 	else
 		say "FAIL - $name"
 		failures=$((failures + 1))
 	fi
+	MEASURE_SEEN=$now
 }
 
 # Compare two values, with a message that shows both.
@@ -36,10 +60,14 @@ eq() {
 	fi
 }
 
-# finish: print the tally and exit with its status.
+# finish: print the tally and exit with its status. Measurements that
+# failed outside any check fail the scenario too.
 finish() {
-	say "$checks checks, $failures failed"
-	[ "$failures" -eq 0 ]
+	local m
+	m=$(measure_errors)
+	say "$checks checks, $failures failed, $m measurements failed"
+	rm -f "$MEASURE_ERR"
+	[ "$failures" -eq 0 ] && [ "$m" -eq 0 ]
 	exit $?
 }
 
@@ -95,12 +123,7 @@ start_daemon() {
 
 # stop_daemon: SIGTERM, wait, and return the daemon's exit status.
 stop_daemon() {
-	local rc=0
-	[ -n "$SD_PID" ] || return 0
-	kill -TERM "$SD_PID" 2>/dev/null
-	wait "$SD_PID" || rc=$?
-	SD_PID=
-	return $rc
+	stop_pid SD_PID smbdirectd
 }
 
 MASTER_PID=
@@ -121,24 +144,60 @@ start_master() {
 	return 1
 }
 
+# stop_pid VAR WHAT: SIGTERM the process whose pid is in the variable
+# VAR, wait for it, empty VAR, and return its exit status (0 for a clean
+# stop), saying so when it is not.
+stop_pid() {
+	local var=$1 what=$2 pid=${!1} rc=0
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	if ! wait_until 30 pid_done "$pid"; then
+		say "       $what did not stop within 30 s of SIGTERM; killed"
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid" || rc=$?
+	printf -v "$var" '%s' ''
+	[ $rc -eq 0 ] || say "       $what exited with status $rc"
+	return $rc
+}
+
+# pid_done PID: PID has ended (gone, or a zombie waiting to be reaped);
+# with wait_until, it bounds what a bare `wait` would not.
+pid_done() {
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 0
+	[ -z "$st" ] || [ "${st%% *}" = Z ]
+}
+
+# stop_master: stop the test master; its exit status.
 stop_master() {
-	[ -n "$MASTER_PID" ] || return 0
-	kill -TERM "$MASTER_PID" 2>/dev/null
-	wait "$MASTER_PID" 2>/dev/null
-	MASTER_PID=
+	stop_pid MASTER_PID "the test master"
 }
 
 # metric NAME [LABELS]: the value of one series in the daemon's textfile,
-# after the next write (interval 1 s); 0 when absent.
+# after the next write (interval 1 s). A missing series or a value that is
+# not a whole number is a failed measurement: nothing is printed.
 metric() {
-	local name=$1 labels=${2:-} f=$SD_RUN/metrics.prom line
 	sleep 1.2
+	series "$SD_RUN/metrics.prom" "$@"
+}
+
+# series FILE NAME [LABELS]: one series' value from a Prometheus textfile,
+# strictly (see metric).
+series() {
+	local f=$1 name=$2 labels=${3:-} line v
 	if [ -n "$labels" ]; then
-		line=$(grep -F "$name{$labels} " "$f")
+		line=$(grep -F "$name{$labels} " "$f" 2>/dev/null)
 	else
-		line=$(grep -E "^$name " "$f")
+		line=$(grep -E "^$name " "$f" 2>/dev/null)
 	fi
-	echo "${line##* }" | grep -E '^[0-9]+$' || echo 0
+	v=${line##* }
+	if [ -z "$line" ] || ! [[ $v =~ ^[0-9]+$ ]] ||
+	   [ "$(grep -c . <<<"$line")" -ne 1 ]; then
+		measure_fail "series $name{$labels} in $f: '${line:-missing}'"
+		return 1
+	fi
+	echo "$v"
 }
 
 # daemon_fds: open descriptors of the daemon.
@@ -147,18 +206,35 @@ daemon_fds() {
 }
 
 # rdma_count KIND: QPs, MRs or cm_ids (KIND qp, mr, cm_id) of the daemon.
+# An rdma or jq failure is a failed measurement.
 rdma_count() {
-	rdma -j resource show "$1" 2>/dev/null |
-		jq "[.[] | select(.pid == $SD_PID)] | length"
+	local out n
+	if ! out=$(rdma -j resource show "$1" 2>&1); then
+		measure_fail "rdma resource show $1: $out"
+		return 1
+	fi
+	if ! n=$(jq -e "[.[] | select(.pid == $SD_PID)] | length" \
+	    <<<"$out" 2>&1) || ! [[ $n =~ ^[0-9]+$ ]]; then
+		measure_fail "rdma resource show $1 | jq: $n"
+		return 1
+	fi
+	echo "$n"
 }
 
 # wait_until SECONDS COMMAND...: poll COMMAND until it succeeds; give up
-# at once when it returns 2 (it knows it never will).
+# at once when it returns 2 (it knows it never will). COMMAND runs anew
+# on every poll, but the caller's own $(...) were expanded once, before
+# the call: to re-evaluate a substitution, give one quoted string, which
+# is eval'd on every poll.
 wait_until() {
 	local t=$1 i rc
 	shift
 	for i in $(seq $((t * 10))); do
-		"$@"
+		if [ $# -eq 1 ]; then
+			eval "$1"
+		else
+			"$@"
+		fi
 		rc=$?
 		[ $rc -eq 0 ] && return 0
 		[ $rc -eq 2 ] && return 1
@@ -184,6 +260,24 @@ fds_back_to() {
 	fi
 }
 
+# stage_program PROG DIR: copy a program of the build tree, with the
+# build tree's shared libraries it needs, into DIR (created 0755), and
+# print the command line that runs the copy. For running our tools as
+# another user: the checkout may sit in a 0700 directory (root's home)
+# that no other user can enter. libtool's uninstalled programs are a
+# wrapper script around .libs/PROG with no RUNPATH, so the copy finds the
+# copied libraries through LD_LIBRARY_PATH.
+stage_program() {
+	local prog=$1 dir=$2 real
+	real=$(dirname "$prog")/.libs/$(basename "$prog")
+	[ -x "$real" ] || real=$prog
+	install -d -m 0755 "$dir" || return 1
+	install -m 0755 "$real" "$dir/$(basename "$prog")" || return 1
+	cp -P "$B"/libclient/.libs/lib*.so* "$dir/" 2>/dev/null
+	chmod -R a+rX "$dir"
+	echo "env LD_LIBRARY_PATH=$dir $dir/$(basename "$prog")"
+}
+
 # ---------------------------------------------------------------------
 # Samba, the gateway and the kernel's SMB Direct client (cifs.ko, rebuilt
 # by the test bed with CONFIG_CIFS_SMB_DIRECT).
@@ -197,17 +291,26 @@ GW_PID=
 SMBD_PID=
 
 # start_samba: Debian's smbd on loopback, TCP 445, a share on tmpfs.
-start_samba() {
-	local s=/run/sdsamba
-	mkdir -p $s/private $s/lock $s/state $s/cache $s/pid $s/ncalrpc \
-		/run/samba /var/log/samba "$SHARE"
+# samba_prepare DIR: the state directories under DIR, the share and the
+# share's user.
+samba_prepare() {
+	mkdir -p "$1/private" "$1/lock" "$1/state" "$1/cache" "$1/pid" \
+		"$1/ncalrpc" "$SHARE"
 	mountpoint -q "$SHARE" || mount -t tmpfs -o size=900M tmpfs "$SHARE"
 	chmod 0777 "$SHARE"
 	id "$SMB_USER" >/dev/null 2>&1 ||
-		useradd -M -s /usr/sbin/nologin "$SMB_USER" || return 1
-	cat >$s/smb.conf <<EOC
+		useradd -M -s /usr/sbin/nologin "$SMB_USER"
+}
+
+# samba_conf DIR LOG INTERFACES [LINE...]: an smb.conf (printed) with its
+# state under DIR, its log in LOG, serving [share] on INTERFACES; each
+# LINE goes into [global].
+samba_conf() {
+	local s=$1 log=$2 ifs=$3 l
+	shift 3
+	cat <<EOC
 [global]
-	interfaces = lo
+	interfaces = $ifs
 	bind interfaces only = yes
 	smb ports = 445
 	server min protocol = SMB3
@@ -219,27 +322,128 @@ start_samba() {
 	pid directory = $s/pid
 	ncalrpc dir = $s/ncalrpc
 	binddns dir = $s/bind-dns
-	log file = $TB_OUT/samba.log
+	log file = $log
 	load printers = no
 	disable spoolss = yes
+EOC
+	for l in "$@"; do
+		printf '\t%s\n' "$l"
+	done
+	cat <<EOC
 [share]
 	path = $SHARE
 	read only = no
 	force user = root
 EOC
+}
+
+# samba_run SMBPASSWD SMBD CONF OUT: add the share's user, start smbd
+# (SMBD_PID). Its own session: in the same process group, stopping smbd
+# took the scenario and its runner down with SIGTERM too (seen in the
+# test bed with Debian 12's Samba 4.17).
+samba_run() {
 	printf '%s\n%s\n' "$SMB_PASS" "$SMB_PASS" |
-		smbpasswd -c $s/smb.conf -s -a "$SMB_USER" >/dev/null || return 1
-	# Its own session: in the same process group, stopping smbd took
-	# the scenario and its runner down with SIGTERM too (seen in the test
-	# bed with Debian 12's Samba 4.17).
-	setsid smbd -s $s/smb.conf --foreground --no-process-group \
-		>"$TB_OUT/smbd.out" 2>&1 &
+		"$1" -c "$3" -s -a "$SMB_USER" >/dev/null || return 1
+	setsid "$2" -s "$3" --foreground --no-process-group >"$4" 2>&1 &
 	SMBD_PID=$!
+}
+
+# start_samba: Debian's Samba on loopback (TCP), behind the gateway.
+start_samba() {
+	local s=/run/sdsamba
+	mkdir -p /run/samba /var/log/samba
+	samba_prepare $s || return 1
+	samba_conf $s "$TB_OUT/samba.log" lo >$s/smb.conf
+	samba_run smbpasswd smbd $s/smb.conf "$TB_OUT/smbd.out" || return 1
 	wait_until 30 tcp_listening 127.0.0.1:445
+}
+
+# Samba patched by samba/patches (SAMBA_BIN: the bin directory
+# samba/build.sh prints), serving $SHARE.
+SAMBA_DIRECT=/run/sdsamba-direct
+SCONF=$SAMBA_DIRECT/smb.conf
+SMBD_LOG=$TB_OUT/samba-direct.log
+
+# start_samba_direct DAEMON_CONF: the patched smbd on loopback (TCP) and,
+# through the smbdirectd it starts with DAEMON_CONF, on both RDMA
+# addresses; it registers as the daemon's master.
+start_samba_direct() {
+	mkdir -p "$SD_RUN"
+	samba_prepare $SAMBA_DIRECT || return 1
+	samba_conf $SAMBA_DIRECT "$SMBD_LOG" "lo $TB_RXE_ADDR $TB_SIW_ADDR" \
+		"max log size = 0" \
+		"server multi channel support = yes" \
+		"server smb direct = yes" \
+		"smb direct daemon = $SMBDIRECTD" \
+		"smb direct daemon config = $1" \
+		"smb direct control socket = $SD_RUN/control" >$SCONF
+	samba_run "$SAMBA_BIN/smbpasswd" "$SAMBA_BIN/smbd" $SCONF \
+		"$TB_OUT/smbd-direct.out" || return 1
+	wait_until 30 tcp_listening 127.0.0.1:445 &&
+		wait_until 30 master_registered
+}
+
+# samba_pids: the pids of every process running the patched smbd (by
+# its executable: SAMBA_BIN's path is no regular expression).
+samba_pids() {
+	local exe p
+	exe=$(readlink -f "$SAMBA_BIN/smbd") || return 1
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/exe" 2>/dev/null)" = "$exe" ] &&
+			echo "${p#/proc/}"
+	done
+	return 0
+}
+
+# stop_samba_direct: SIGTERM to every patched smbd (the master, its
+# children, and sessions a killed master left); fails if the master or
+# any of them is still there 30 s later (then KILLed).
+stop_samba_direct() {
+	local rc=0 left
+	kill -TERM $(samba_pids) 2>/dev/null
+	if ! wait_until 30 pid_done "$SMBD_PID"; then
+		say "       the master smbd $SMBD_PID ignored SIGTERM"
+		kill -KILL "$SMBD_PID"
+		rc=1
+	fi
+	wait "$SMBD_PID" 2>/dev/null
+	if ! wait_until 30 '[ -z "$(samba_pids)" ]'; then
+		left=$(samba_pids)
+		say "       smbd processes ignored SIGTERM:" $left
+		kill -KILL $left 2>/dev/null
+		rc=1
+	fi
+	return $rc
+}
+
+# smbd_said KEY: the sum of KEY=N over the patched smbd's per-connection
+# log lines ("smbdirect: conn=... KEY=N ...", written at disconnect).
+smbd_said() {
+	grep -o "smbdirect: conn=.* $1=[0-9]*" "$SMBD_LOG" 2>/dev/null |
+		sed "s/.* $1=//" | awk '{ s += $1 } END { print s + 0 }'
 }
 
 tcp_listening() {
 	ss -Htln "sport = :${1##*:}" | grep -q "${1%:*}"
+}
+
+# paced_copy SRC DST: copy SRC (48 MiB) to DST 1 MiB a step, a tenth of
+# a second apart, writing the last step done to $TB_OUT/kill-progress, so
+# that a kill can be made to land mid-copy, and checked to have; prints
+# the copy's status (0 or 1).
+paced_copy() {
+	local i
+	for i in $(seq 0 47); do
+		timeout 300 dd if="$1" of="$2" bs=1M skip=$i seek=$i \
+			count=1 conv=notrunc status=none || { echo 1; return; }
+		echo $i >"$TB_OUT/kill-progress"
+		sleep 0.1
+	done
+	echo 0
+}
+# copied_mib N: paced_copy has done step N (N + 1 MiB) or more.
+copied_mib() {
+	[ "$(cat "$TB_OUT/kill-progress" 2>/dev/null || echo -1)" -ge "$1" ]
 }
 
 # start_gateway: smbdirect-gw in front of Samba; waits until registered.
@@ -283,28 +487,108 @@ mount_rdma() {
 	mount -t cifs "//$1/share" "$3" -o "rdma,vers=3.1.1,port=$2,$CIFS_RDMA_OPTS,username=$SMB_USER,password=$SMB_PASS${4:+,$4}"
 }
 
-# gw_metric NAME: a value from the gateway's textfile (interval 1 s).
+# gw_metric NAME [LABELS]: a value from the gateway's textfile (interval
+# 1 s), strictly (see metric).
 gw_metric() {
 	sleep 1.2
-	grep -E "^$1 " "$SD_RUN/gw.prom" | awk '{print $2}'
+	series "$SD_RUN/gw.prom" "$@"
 }
 
-# perf_bw TOOL DEVICE ADDR PORT [ITERS]: MB/s of ib_write_bw or ib_read_bw
-# (perftest) at 1 MiB over RDMA CM on one link: the raw-verbs reference
-# the benchmarks compare with.
+# gw_copied KIND: smbdirect_gw_copied_bytes_total{kind=KIND}.
+gw_copied() {
+	gw_metric smbdirect_gw_copied_bytes_total "kind=\"$1\""
+}
+
+# stop_gateway: stop smbdirect-gw; its exit status.
+stop_gateway() {
+	stop_pid GW_PID smbdirect-gw
+}
+
+# perf_bw TOOL DEVICE ADDR PORT [ITERS] [SIZE]: MiB/s of ib_write_bw,
+# ib_read_bw or ib_send_bw (perftest, whose "MB/sec" is 2^20 bytes per
+# second) at SIZE bytes (default 1 MiB) over RDMA CM on one link: the
+# raw-verbs reference the benchmarks compare with. A run that reports
+# nothing or 0 (the client can beat the server's listen under TCG) is
+# retried twice, said on stderr; then it is a failed measurement.
 perf_bw() {
-	local tool=$1 dev=$2 addr=$3 port=$4 n=${5:-200} out
-	$tool -d "$dev" -R -s 1048576 -n "$n" -p "$port" -F >/dev/null 2>&1 &
-	local srv=$!
-	sleep 1
-	out=$($tool -d "$dev" -R -s 1048576 -n "$n" -p "$port" -F "$addr" 2>&1)
-	wait $srv
-	awk '/^ *1048576/ { print $4 }' <<<"$out"
+	local tool=$1 dev=$2 addr=$3 port=$4 n=${5:-200} size=${6:-1048576}
+	local out bw srv try
+	for try in 1 2 3; do
+		$tool -d "$dev" -R -s "$size" -n "$n" -p "$port" -F \
+			>/dev/null 2>&1 &
+		srv=$!
+		sleep 1
+		out=$($tool -d "$dev" -R -s "$size" -n "$n" -p "$port" -F \
+			"$addr" 2>&1)
+		wait $srv
+		bw=$(awk -v s="$size" '$1 == s { print $4 }' <<<"$out")
+		if [[ $bw =~ ^[0-9]+(\.[0-9]+)?$ ]] &&
+		   awk -v b="$bw" 'BEGIN { exit !(b > 0) }'; then
+			echo "$bw"
+			return 0
+		fi
+		echo "perf_bw: $tool on $dev, attempt $try: '${bw:-no figure}'" >&2
+	done
+	measure_fail "$tool on $dev: $(tail -n 3 <<<"$out" | tr '\n' ' ')"
+	return 1
 }
 
-# ratio A B: A/B with two decimals, n/a when B is 0 or empty.
+# perf_refs DEVICE ADDR ITERS SIZE: the references of a benchmark on one
+# link, RUNS (default 3) times each: sets IR to ib_read_bw's and IW to
+# ib_write_bw's "median min max" in MiB/s. A client's write is an RDMA
+# READ by the server, its read an RDMA WRITE.
+perf_refs() {
+	local dev=$1 addr=$2 n=$3 size=$4 irs=() iws=() i
+	for i in $(seq "${RUNS:-3}"); do
+		irs+=("$(perf_bw ib_read_bw "$dev" "$addr" 18516 "$n" "$size")") &&
+		iws+=("$(perf_bw ib_write_bw "$dev" "$addr" 18515 "$n" "$size")") ||
+			return 1
+	done
+	IR=$(stats "${irs[@]}") && IW=$(stats "${iws[@]}")
+}
+
+# ratio A B: A/B with two decimals. Both must be positive numbers: a
+# missing or zero figure is a failed measurement, never a ratio.
 ratio() {
-	awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'
+	if ! [[ ${1:-} =~ ^[0-9]+(\.[0-9]+)?$ && ${2:-} =~ ^[0-9]+(\.[0-9]+)?$ ]] ||
+	   awk -v b="$2" 'BEGIN { exit !(b <= 0) }'; then
+		measure_fail "ratio of '${1:-}' to '${2:-}'"
+		return 1
+	fi
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
+}
+
+# ratios W R W0 R0: "W/W0 R/R0" of the medians (each argument a
+# "median min max" from stats), or a failed measurement.
+ratios() {
+	local a b
+	a=$(ratio "${1%% *}" "${3%% *}") && b=$(ratio "${2%% *}" "${4%% *}") &&
+		echo "$a $b"
+}
+
+# stats V...: "median min max" of three or more figures (an odd count).
+# A figure that is not a positive number (0 included) is a failed
+# measurement.
+stats() {
+	local v
+	if [ $# -lt 3 ] || [ $(($# % 2)) -eq 0 ]; then
+		measure_fail "stats of $# figures: $*"
+		return 1
+	fi
+	for v in "$@"; do
+		if ! [[ $v =~ ^[0-9]+(\.[0-9]+)?$ ]] ||
+		   ! awk -v b="$v" 'BEGIN { exit !(b > 0) }'; then
+			measure_fail "figure '$v' of: $*"
+			return 1
+		fi
+	done
+	printf '%s\n' "$@" | sort -g |
+		awk '{ v[NR] = $1 } END { printf "%s %s %s\n", v[(NR + 1) / 2], v[1], v[NR] }'
+}
+
+# mib_per_s BYTES NANOSECONDS: MiB/s with two decimals.
+mib_per_s() {
+	awk -v b="$1" -v ns="$2" 'BEGIN { if (ns > 0) printf "%.2f", b / 1048576 / (ns / 1e9) }'
 }
 
 # start_mini_smbd CONF OUT [ARGS...]: examples/mini-smbd, which starts the

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "peer.h"
@@ -78,6 +79,7 @@ struct opts {
 	const char	*channel;		/* inline rdma rdma-inv mixed */
 	enum smb2c_bad	 bad;
 	bool		 query_ifaces;
+	uint64_t	 seed;			/* of the I/O pattern */
 };
 
 static void
@@ -115,6 +117,8 @@ usage(void)
 	    "      --smb2               NEGOTIATE, SESSION_SETUP, TREE_CONNECT\n"
 	    "      --guid HEX32         ClientGuid to negotiate with\n"
 	    "      --query-interfaces   FSCTL_QUERY_NETWORK_INTERFACE_INFO\n"
+	    "      --seed N             the I/O pattern's seed (default: new "
+	    "each run; printed)\n"
 	    "      --write-read BYTES   write BYTES, read them back, compare\n"
 	    "      --io-size BYTES      per request (default 1M)\n"
 	    "      --channel CH         inline, rdma, rdma-inv or mixed\n"
@@ -446,12 +450,17 @@ misbehave_after(const struct opts *o, struct peer *p, const char **detail)
 }
 
 
+/*
+ * The byte at offset OFF of a run's data. It depends on the run's seed
+ * too, so a server that did not store what this run wrote (a broken write
+ * path, a file left from an earlier run) cannot pass the read-back.
+ */
 static uint8_t
-io_byte(uint64_t off)
+io_byte(uint64_t seed, uint64_t off)
 {
-	uint64_t x = off * 0x9e3779b97f4a7c15ull;
+	uint64_t x = (off + seed) * 0x9e3779b97f4a7c15ull;
 
-	return (uint8_t)(x >> 56 ^ off);
+	return (uint8_t)(x >> 56 ^ off ^ seed);
 }
 
 static enum smb2c_channel
@@ -514,7 +523,7 @@ smb2_session(const struct opts *o, struct peer *p, unsigned idx)
 	}
 	if (o->bad != SMB2C_BAD_NONE) {
 		for (i = 0; i < io; i++) {
-			data[i] = io_byte(i);
+			data[i] = io_byte(o->seed, i);
 		}
 		rc = smb2c_write(&s, 0, data, io, SMB2C_RDMA_V1, o->bad);
 		if (rc == 0) {
@@ -541,7 +550,7 @@ smb2_session(const struct opts *o, struct peer *p, unsigned idx)
 		len = o->io_total - off < io ? (uint32_t)(o->io_total - off) :
 		    io;
 		for (k = 0; k < len; k++) {
-			data[k] = io_byte(off + k);
+			data[k] = io_byte(o->seed, off + k);
 		}
 		ch = pick_channel(o->channel, i);
 		rc = smb2c_write(&s, off, data, len, ch, SMB2C_BAD_NONE);
@@ -563,7 +572,7 @@ smb2_session(const struct opts *o, struct peer *p, unsigned idx)
 			goto out;
 		}
 		for (k = 0; k < len; k++) {
-			if (data[k] != io_byte(off + k)) {
+			if (data[k] != io_byte(o->seed, off + k)) {
 				snprintf(detail, sizeof(detail), "read back "
 				    "byte %llu differs",
 				    (unsigned long long)(off + k));
@@ -575,16 +584,23 @@ smb2_session(const struct opts *o, struct peer *p, unsigned idx)
 	t2 = peer_now();
 	snprintf(detail, sizeof(detail), "dialect %#x, max_rw %u, "
 	    "interfaces %u (%s)", s.dialect, s.max_rw, n_if, ifaddr);
-	printf("{\"conn\":%u,\"smb2\":{\"written\":%llu,\"read\":%llu,"
+	printf("{\"conn\":%u,\"smb2\":{\"seed\":%llu,"
+	    "\"written\":%llu,\"read\":%llu,"
 	    "\"rdma_bytes\":%llu,\"invalidated\":%llu,\"rdma_interfaces\":%u,"
 	    "\"write_ms\":%llu,\"read_ms\":%llu,\"write_MBps\":%.1f,"
-	    "\"read_MBps\":%.1f}}\n", idx, (unsigned long long)o->io_total,
+	    "\"read_MBps\":%.1f,\"write_MiBps\":%.2f,\"read_MiBps\":%.2f}}\n",
+	    idx, (unsigned long long)o->seed,
+	    (unsigned long long)o->io_total,
 	    (unsigned long long)o->io_total,
 	    (unsigned long long)s.rdma_bytes,
 	    (unsigned long long)s.invalidated, n_if,
 	    (unsigned long long)(t1 - t0), (unsigned long long)(t2 - t1),
 	    t1 > t0 ? o->io_total / 1e3 / (double)(t1 - t0) : 0.0,
-	    t2 > t1 ? o->io_total / 1e3 / (double)(t2 - t1) : 0.0);
+	    t2 > t1 ? o->io_total / 1e3 / (double)(t2 - t1) : 0.0,
+	    t1 > t0 ? o->io_total * 1e3 / 1048576.0 / (double)(t1 - t0) :
+	    0.0,
+	    t2 > t1 ? o->io_total * 1e3 / 1048576.0 / (double)(t2 - t1) :
+	    0.0);
 out:
 	free(data);
 	smb2c_fini(&s);
@@ -741,6 +757,7 @@ main(int argc, char **argv)
 		{ "channel", required_argument, NULL, 21 },
 		{ "bad-desc", required_argument, NULL, 22 },
 		{ "query-interfaces", no_argument, NULL, 23 },
+		{ "seed", required_argument, NULL, 24 },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o;
@@ -760,6 +777,8 @@ main(int argc, char **argv)
 	o.io_size = 1u << 20;
 	o.channel = "rdma";
 	memcpy(o.guid, "sdpeer-guid-0001", 16);
+	/* A new pattern every run unless --seed replays one (printed). */
+	o.seed = (uint64_t)time(NULL) << 20 ^ (uint64_t)getpid();
 	while ((ch = getopt_long(argc, argv, "p:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'p':
@@ -897,6 +916,9 @@ main(int argc, char **argv)
 			break;
 		case 23:
 			o.query_ifaces = true;
+			break;
+		case 24:
+			o.seed = strtoull(optarg, NULL, 0);
 			break;
 		default:
 			usage();

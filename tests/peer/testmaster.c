@@ -11,8 +11,10 @@
  *   echo   send every PDU back unchanged (the default);
  *   hold   connect but never read (backpressure tests);
  *   close  connect and close at once.
- * Children outlive the master: a master that dies must not take the
- * connections with it.
+ * Children outlive a master that dies: it must not take the connections
+ * with it. A master that is stopped (SIGTERM) waits a little for its
+ * children, prints each one's exit as a child_exited event, and exits
+ * non-zero if any of them failed (a sanitizer's leak check included).
  */
 #include "config.h"
 
@@ -28,6 +30,7 @@
 #include <unistd.h>
 
 #include "libclient/smbdirect-ctl.h"
+#include "proto/sanexit.h"
 
 enum mode {
 	MODE_ECHO,
@@ -35,12 +38,53 @@ enum mode {
 	MODE_CLOSE,
 };
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, got_chld;
+
+/* Echo children still running, and those that failed. */
+static unsigned live_children, failed_children;
 
 static void
 on_term(int sig)
 {
 	stop = 1;
+}
+
+static void
+on_chld(int sig)
+{
+	got_chld = 1;
+}
+
+/* Exit status as a shell shows it: 128 + the signal for a signal. */
+static int
+wstatus(int st)
+{
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/*
+ * Reap every child that has exited. The daemon's status (if we started
+ * it) goes to *daemon_st; each echo child's is printed and judged.
+ */
+static void
+reap(pid_t daemon_pid, int *daemon_st)
+{
+	pid_t pid;
+	int st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (pid == daemon_pid) {
+			*daemon_st = st;
+			continue;
+		}
+		live_children--;
+		if (st != 0) {
+			failed_children++;
+		}
+		printf("{\"event\":\"child_exited\",\"pid\":%d,"
+		    "\"status\":%d}\n", (int)pid, wstatus(st));
+		fflush(stdout);
+	}
 }
 
 static int
@@ -155,7 +199,7 @@ main(int argc, char **argv)
 	struct sdctl_event ev;
 	struct pollfd pfd;
 	pid_t daemon_pid = -1, pid;
-	int ch, rc, sv[2];
+	int ch, rc, sv[2], daemon_st = -1, tries;
 
 	while ((ch = getopt_long(argc, argv, "s:m:", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -183,7 +227,7 @@ main(int argc, char **argv)
 	}
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
-	signal(SIGCHLD, SIG_IGN);	/* children reap themselves */
+	signal(SIGCHLD, on_chld);
 
 	if (optind < argc) {
 		/* Seed step 1: start the daemon with an inherited socket. */
@@ -211,6 +255,8 @@ main(int argc, char **argv)
 			}
 			args[n++] = fdarg;
 			signal(SIGCHLD, SIG_DFL);
+			signal(SIGTERM, SIG_DFL);
+			signal(SIGINT, SIG_DFL);
 			execv(args[0], args);
 			perror("testmaster: exec");
 			_exit(127);
@@ -250,11 +296,17 @@ main(int argc, char **argv)
 			if (pid == 0) {
 				sdctl_close(ctl);
 				signal(SIGTERM, SIG_DFL);
-				_exit(child_echo(
+				signal(SIGCHLD, SIG_DFL);
+				sanexit(child_echo(
 				    ev.u.new_connection.socket_path,
 				    ev.u.new_connection.conn.id,
 				    ev.u.new_connection.conn.params.
 				    max_fragmented_size + 64, mode));
+			}
+			if (pid > 0) {
+				live_children++;
+			} else {
+				perror("testmaster: fork");
 			}
 		}
 		if (rc < 0) {
@@ -265,13 +317,36 @@ main(int argc, char **argv)
 		if (poll(&pfd, 1, 500) < 0 && errno != EINTR) {
 			break;
 		}
+		if (got_chld) {
+			got_chld = 0;
+			reap(daemon_pid, &daemon_st);
+		}
 	}
 	sdctl_close(ctl);
-	if (daemon_pid > 0) {
+	/* Children whose connections are over end by themselves. */
+	for (tries = 0; tries < 50 && live_children > 0; tries++) {
+		usleep(100000);
+		reap(daemon_pid, &daemon_st);
+	}
+	if (live_children > 0) {
+		fprintf(stderr, "testmaster: %u children still connected at "
+		    "stop\n", live_children);
+	}
+	if (daemon_pid > 0 && daemon_st == -1) {
 		kill(daemon_pid, SIGTERM);
-		signal(SIGCHLD, SIG_DFL);
-		waitpid(daemon_pid, &rc, 0);
-		return WIFEXITED(rc) ? WEXITSTATUS(rc) : 1;
+		while (waitpid(daemon_pid, &daemon_st, 0) == -1 &&
+		    errno == EINTR) {
+			continue;
+		}
+	}
+	reap(daemon_pid, &daemon_st);
+	if (failed_children > 0) {
+		fprintf(stderr, "testmaster: %u children failed\n",
+		    failed_children);
+		return 1;
+	}
+	if (daemon_pid > 0) {
+		return daemon_st != -1 ? wstatus(daemon_st) : 1;
 	}
 	return 0;
 }

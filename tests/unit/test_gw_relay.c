@@ -890,6 +890,8 @@ bed_finish(struct bed *b)
 }
 
 #define STAT(f)	{ #f, offsetof(struct gw_stats, f) }
+#define COPY(k)	{ "copied[" #k "]", offsetof(struct gw_stats, \
+		    copied[GW_COPY_##k]) }
 
 /* Every counter, including those relay_run() must leave alone. */
 static void
@@ -904,10 +906,10 @@ stats_check(const struct gw_stats *got, const struct gw_stats *want)
 		STAT(pdus_to_client), STAT(bytes_to_backend),
 		STAT(bytes_to_client), STAT(rdma_read_ops),
 		STAT(rdma_read_bytes), STAT(rdma_write_ops),
-		STAT(rdma_write_bytes), STAT(payload_recv_to_area),
-		STAT(payload_send_from_area), STAT(payload_memcpy),
-		STAT(compound_requests), STAT(refused_signed_rdma),
-		STAT(passthrough_encrypted),
+		STAT(rdma_write_bytes), COPY(PAYLOAD_RECV_TO_AREA),
+		COPY(PAYLOAD_SEND_FROM_AREA), COPY(PAYLOAD_MEMCPY),
+		COPY(PDU_MEMCPY), STAT(compound_requests),
+		STAT(refused_signed_rdma), STAT(passthrough_encrypted),
 	};
 	uint64_t g, w;
 	unsigned i, bad = 0;
@@ -926,6 +928,7 @@ stats_check(const struct gw_stats *got, const struct gw_stats *want)
 	assert_int_equal(bad, 0);
 }
 
+#undef COPY
 #undef STAT
 
 /* ------------------------------------------------------------------ */
@@ -1061,6 +1064,25 @@ check_push(const struct ev *ev, const struct cmd *k)
 	assert_int_equal(ev->op.n_desc, i);
 }
 
+/*
+ * The SMB2 bytes relay.c copies with memcpy() (relay.h, pdu_memcpy), in
+ * [MS-SMB2] sizes: a response's head, read before the relay knows what
+ * the response is; the header and fixed body of a plain WRITE, from the
+ * client's RDMA WRITE; the header of a rewritten READ response or of an
+ * ERROR standing in for a refused command (copied once when the request
+ * is refused, again when the answer is built); the fields of a stand-in
+ * ECHO.
+ */
+#define COPY_HEAD	(SMB2_HDR + 16)
+#define COPY_WRITE_REQ	(SMB2_HDR + RW_FIXED)
+#define COPY_HDR	SMB2_HDR
+#define COPY_ECHO	(8 + 2 + 8)	/* ProtocolId..CreditCharge,
+					   CreditRequest, MessageId */
+#define READ_RESP_RDMA	(SMB2_HDR + 16)	/* a READ response, data by RDMA */
+#define ERROR_RESP	(SMB2_HDR + 9)
+
+#define WANT_COPY(w, k)	((w)->copied[GW_COPY_##k])
+
 static void
 want_offload(const struct cmd *cmds, unsigned n, struct gw_stats *want)
 {
@@ -1072,21 +1094,64 @@ want_offload(const struct cmd *cmds, unsigned n, struct gw_stats *want)
 
 			want->rdma_read_ops++;
 			want->rdma_read_bytes += t;
-			want->payload_send_from_area += t;
+			WANT_COPY(want, PAYLOAD_SEND_FROM_AREA) += t;
+			WANT_COPY(want, PDU_MEMCPY) += COPY_WRITE_REQ;
 		} else {
 			want->rdma_write_ops++;
 			want->rdma_write_bytes += cmds[i].got;
 			/* Streamed into the area, or copied from a compound. */
 			if (n == 1) {
-				want->payload_recv_to_area += cmds[i].got;
+				WANT_COPY(want, PAYLOAD_RECV_TO_AREA) +=
+				    cmds[i].got;
 			} else {
-				want->payload_memcpy += cmds[i].got;
+				WANT_COPY(want, PAYLOAD_MEMCPY) += cmds[i].got;
 			}
 		}
 	}
 	if (n > 1) {
 		want->compound_requests++;
 	}
+}
+
+/*
+ * The pdu_memcpy of relaying @resp, the backend's response to @cmds: a
+ * single READ response streams (its header rewritten); anything else is
+ * read whole after its head, and rebuilt, every command copied, if a
+ * command needs rewriting (a READ's data went by RDMA, a WRITE asked for
+ * invalidation).
+ */
+static uint64_t
+want_response_copies(const struct cmd *cmds, unsigned n,
+    const struct chain *resp)
+{
+	uint64_t w = 0;
+	unsigned i, rewrite = 0;
+
+	if (n == 1 && cmds[0].command == SMB2_READ) {
+		return COPY_HDR;
+	}
+	if (resp->len >= COPY_HEAD) {
+		w += COPY_HEAD;
+	}
+	for (i = 0; i < n; i++) {
+		if (cmds[i].command == SMB2_READ ||
+		    cmds[i].channel == CH_RDMA_INV) {
+			rewrite++;
+		}
+	}
+	if (rewrite == 0) {
+		return w;
+	}
+	for (i = 0; i < n; i++) {
+		if (cmds[i].command == SMB2_READ) {
+			w += COPY_HDR + READ_RESP_RDMA;
+		} else {
+			/* As it came, NextCommand's padding included. */
+			w += (i + 1 < n ? resp->off[i + 1] : resp->len) -
+			    resp->off[i];
+		}
+	}
+	return w;
 }
 
 /*
@@ -1129,6 +1194,7 @@ run_chain(struct bed *b, const struct cmd *cmds, unsigned n,
 		}
 	}
 	want_offload(cmds, n, want);
+	WANT_COPY(want, PDU_MEMCPY) += want_response_copies(cmds, n, &resp);
 
 	client_send(b, req.buf, req.len);
 	for (pulls = 0; pulls < nw; pulls++) {
@@ -1324,6 +1390,8 @@ test_rdma_read_slots(void **state)
 	for (i = 0; i < 3; i++) {
 		chain_init(&c, b->ch[2]);
 		add_response(b, &r[i], &c, false);
+		WANT_COPY(&want, PDU_MEMCPY) += want_response_copies(&r[i], 1,
+		    &c);
 		be_send(b, c.buf, c.len);
 	}
 	k[0] = push_one(b, r, 3, done, &op[0], &want);
@@ -1405,6 +1473,63 @@ test_compound_read_write(void **state)
 	stats_check(&b->st, &want);
 }
 
+static uint64_t
+copied_now(struct bed *b, enum gw_copy k)
+{
+	return __atomic_load_n(&b->st.copied[k], __ATOMIC_RELAXED);
+}
+
+/*
+ * The copy counters, by hand: a compound of two RDMA READs costs the
+ * second copy of its data (socket to buffer, buffer to area), a single
+ * READ streams into the area, and a WRITE goes from the area. The
+ * down thread counts before it writes the response, so each count is
+ * visible once the response is.
+ */
+static void
+test_copies_counted(void **state)
+{
+	struct bed *b = *state;
+	static const struct cmd rr[2] = {
+		{ .command = SMB2_READ, .channel = CH_RDMA, .msg_id = 90,
+		  .n_desc = 1, .desc = { DESC(0x0, 0x7001, 4096) },
+		  .got = 4096 },
+		{ .command = SMB2_READ, .channel = CH_RDMA, .msg_id = 91,
+		  .related = true, .n_desc = 1,
+		  .desc = { DESC(0x10000, 0x7101, 1000) }, .got = 1000 },
+	};
+	static const struct cmd r1 = {
+		.command = SMB2_READ, .channel = CH_RDMA, .msg_id = 92,
+		.n_desc = 1, .desc = { DESC(0x20000, 0x7201, 3000) },
+		.got = 2500,
+	};
+	static const struct cmd w1 = {
+		.command = SMB2_WRITE, .channel = CH_RDMA, .msg_id = 93,
+		.n_desc = 1, .desc = { DESC(0x30000, 0x7301, 3000) },
+	};
+	struct gw_stats want;
+
+	memset(&want, 0, sizeof(want));
+	bed_start(b);
+	run_chain(b, rr, 2, &want);
+	/* Both READs' data copied into the area: 4096 + 1000. */
+	assert_int_equal(copied_now(b, GW_COPY_PAYLOAD_MEMCPY), 5096);
+	assert_int_equal(copied_now(b, GW_COPY_PAYLOAD_RECV_TO_AREA), 0);
+	/* The head, then per READ its header and the rewritten response. */
+	assert_int_equal(copied_now(b, GW_COPY_PDU_MEMCPY),
+	    80 + 2 * (64 + 80));
+	run_chain(b, &r1, 1, &want);
+	assert_int_equal(copied_now(b, GW_COPY_PAYLOAD_MEMCPY), 5096);
+	assert_int_equal(copied_now(b, GW_COPY_PAYLOAD_RECV_TO_AREA), 2500);
+	assert_int_equal(copied_now(b, GW_COPY_PDU_MEMCPY), 368 + 64);
+	run_chain(b, &w1, 1, &want);
+	bed_finish(b);
+	/* The plain WRITE's 112-byte header; its response's 80-byte head. */
+	assert_int_equal(b->st.copied[GW_COPY_PDU_MEMCPY], 432 + 112 + 80);
+	assert_int_equal(b->st.copied[GW_COPY_PAYLOAD_SEND_FROM_AREA], 3000);
+	stats_check(&b->st, &want);
+}
+
 /* The ECHO that stands in for @req: its MessageId and credits. */
 static void
 check_echo(const uint8_t *e, size_t len, const struct hdr *req)
@@ -1471,6 +1596,8 @@ test_signed_rdma_refused(void **state)
 	len = mk_read_req(b->piece, &h, 8192, sr.channel, sr.desc,
 	    sr.n_desc);
 	client_send(b, b->piece, len);
+	/* The request's header kept, an ECHO made from it. */
+	WANT_COPY(&want, PDU_MEMCPY) += COPY_HDR + COPY_ECHO;
 	len = be_recv(b);
 	check_echo(b->rx_be, len, &h);
 	assert_int_equal(frame_get_le32(b->rx_be + 20), 0);
@@ -1481,6 +1608,9 @@ test_signed_rdma_refused(void **state)
 	    .flags = SMB2_FLAG_RESPONSE, .msg_id = sr.msg_id };
 	len = mk_echo(b->piece, &eh);
 	be_send(b, b->piece, len);
+	/* Shorter than a head: read whole; the ERROR built and copied out. */
+	assert_true(len < COPY_HEAD);
+	WANT_COPY(&want, PDU_MEMCPY) += COPY_HDR + ERROR_RESP;
 	chan_next(b, &ev);
 	assert_int_equal(ev.type, FRAME_PDU);
 	assert_int_equal(ev.inval, 0);
@@ -1505,6 +1635,7 @@ test_signed_rdma_refused(void **state)
 	chain_add(&c, b->piece, mk_read_req(b->piece, &h, 3000,
 	    sc[1].channel, sc[1].desc, sc[1].n_desc));
 	client_send(b, c.buf, c.len);
+	WANT_COPY(&want, PDU_MEMCPY) += 2 * (COPY_HDR + COPY_ECHO);
 	len = be_recv(b);
 	off = frame_get_le32(b->rx_be + 20);
 	assert_true(off >= SMB2_HDR + 4 && off % 8 == 0 && off < len);
@@ -1525,6 +1656,9 @@ test_signed_rdma_refused(void **state)
 	eh.msg_id = sc[1].msg_id;
 	chain_add(&c, b->piece, mk_echo(b->piece, &eh));
 	be_send(b, c.buf, c.len);
+	assert_true(c.len >= COPY_HEAD);
+	WANT_COPY(&want, PDU_MEMCPY) += COPY_HEAD + 2 * (COPY_HDR +
+	    ERROR_RESP);
 	chan_next(b, &ev);
 	assert_int_equal(ev.type, FRAME_PDU);
 	/* The client asked the server to invalidate: it still must. */
@@ -1651,6 +1785,9 @@ test_passthrough(void **state)
 		want.pdus_to_backend++;
 		want.bytes_to_backend += len;
 		be_send(b, msg[1], mlen[1]);
+		/* Its head copied, nothing else: it goes as it came. */
+		assert_true(mlen[1] >= COPY_HEAD);
+		WANT_COPY(&want, PDU_MEMCPY) += COPY_HEAD;
 		chan_next(b, &ev);
 		assert_int_equal(ev.type, FRAME_PDU);
 		assert_int_equal(ev.inval, 0);
@@ -1680,6 +1817,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_signed_rdma_refused,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_passthrough, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_copies_counted, setup,
 		    teardown),
 	};
 

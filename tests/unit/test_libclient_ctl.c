@@ -163,6 +163,8 @@ struct d_conn {
 	Smbdirect__Ctl__Params		p;
 	Smbdirect__Ctl__Credits		cr;
 	Smbdirect__Ctl__Counters	k;
+	Smbdirect__Ctl__LabelCount	cp[2];
+	Smbdirect__Ctl__LabelCount	*cpp[2];
 	Smbdirect__Ctl__MrUsage		mr;
 };
 
@@ -187,8 +189,16 @@ d_conn_init(struct d_conn *d, uint64_t id, const char *peer)
 	d->cr.send_available = 250;
 	d->cr.granted_total = 1ull << 40;
 	d->k.rdma_write_bytes = 64ull << 20;
-	d->k.copied_payload_bytes = 0;
 	d->k.keepalives_sent = 3;
+	smbdirect__ctl__label_count__init(&d->cp[0]);
+	smbdirect__ctl__label_count__init(&d->cp[1]);
+	d->cp[0].label = (char *)"pdu_to_owner";
+	d->cp[0].value = 5000;
+	d->cp[1].label = (char *)"memcpy";
+	d->cpp[0] = &d->cp[0];
+	d->cpp[1] = &d->cp[1];
+	d->k.copied_bytes = d->cpp;
+	d->k.n_copied_bytes = 2;
 	d->mr.area_bytes = 8 << 20;
 	d->c.params = &d->p;
 	d->c.credits = &d->cr;
@@ -333,7 +343,10 @@ script_status(int fd, void *arg)
 	Smbdirect__Ctl__Device dv, *dvp[1] = { &dv };
 	Smbdirect__Ctl__DevicePort pt[5], *ptp[5];
 	Smbdirect__Ctl__Counters tot = SMBDIRECT__CTL__COUNTERS__INIT;
-	char longdev[100];
+	Smbdirect__Ctl__LabelCount cp, *cpp[1] = { &cp };
+	Smbdirect__Ctl__LabelCount pk[SDCTL_MAX_COUNTS + 2];
+	Smbdirect__Ctl__LabelCount *pkp[SDCTL_MAX_COUNTS + 2];
+	char longdev[100], names[SDCTL_MAX_COUNTS + 2][8];
 	unsigned i;
 
 	smbdirect__ctl__listener__init(&l[0]);
@@ -364,7 +377,21 @@ script_status(int fd, void *arg)
 	dv.ports = ptp;
 	dv.n_ports = 5;
 	tot.rdma_read_bytes = 1ull << 33;
-	tot.inline_copied_bytes = 99;
+	smbdirect__ctl__label_count__init(&cp);
+	cp.label = (char *)"pdu_from_owner";
+	cp.value = 99;
+	tot.copied_bytes = cpp;
+	tot.n_copied_bytes = 1;
+	/* More series than the public array holds: the rest are dropped. */
+	for (i = 0; i < SDCTL_MAX_COUNTS + 2; i++) {
+		smbdirect__ctl__label_count__init(&pk[i]);
+		snprintf(names[i], sizeof(names[i]), "t%u", i);
+		pk[i].label = names[i];
+		pk[i].value = i * 10;
+		pkp[i] = &pk[i];
+	}
+	sr.connections_peak = pkp;
+	sr.n_connections_peak = SDCTL_MAX_COUNTS + 2;
 	sr.version = (char *)"0.1.0";
 	sr.uptime_ms = 3600000;
 	sr.listeners = lp;
@@ -418,7 +445,12 @@ test_status_mapping(void **state)
 	assert_int_equal(st.control_clients, 4);
 	assert_int_equal(st.max_connections, 1024);
 	assert_true(st.totals.rdma_read_bytes == 1ull << 33);
-	assert_true(st.totals.inline_copied_bytes == 99);
+	assert_int_equal(st.totals.n_copied_bytes, 1);
+	assert_string_equal(st.totals.copied_bytes[0].label, "pdu_from_owner");
+	assert_true(st.totals.copied_bytes[0].value == 99);
+	assert_int_equal(st.n_connections_peak, SDCTL_MAX_COUNTS);
+	assert_string_equal(st.connections_peak[2].label, "t2");
+	assert_true(st.connections_peak[2].value == 20);
 	sdctl_status_free(&st);
 	assert_null(st.listeners);
 	assert_int_equal(st.n_devices, 0);
@@ -526,6 +558,12 @@ test_lists_mapping(void **state)
 	assert_true(conns[0].credits.granted_total == 1ull << 40);
 	assert_true(conns[0].counters.rdma_write_bytes == 64ull << 20);
 	assert_true(conns[0].counters.keepalives_sent == 3);
+	assert_int_equal(conns[0].counters.n_copied_bytes, 2);
+	assert_string_equal(conns[0].counters.copied_bytes[0].label,
+	    "pdu_to_owner");
+	assert_true(conns[0].counters.copied_bytes[0].value == 5000);
+	assert_string_equal(conns[0].counters.copied_bytes[1].label, "memcpy");
+	assert_true(conns[0].counters.copied_bytes[1].value == 0);
 	assert_true(conns[0].mr.area_bytes == 8 << 20);
 	assert_true(conns[0].age_ms == 1234 && conns[0].idle_ms == 56);
 	assert_int_equal(conns[1].state, SDCTL_STATE_DRAINING);

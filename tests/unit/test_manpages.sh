@@ -13,7 +13,10 @@
 #  - every [gateway] key of gateway/gw.c is an `.It Ic KEY` in
 #    smbdirect-gw.8, and every metric name of daemon/metrics.c and
 #    gateway/gw.c is in smbdirectd.8 and smbdirect-gw.8;
-#  - every long option of the three programs is an `Fl -NAME` in its page.
+#  - every long option of the three programs is an `Fl -NAME` in its page;
+#  - every label value of the code's lists (copy kinds, close reasons, RDMA
+#    request rejections, transports, the gateway's copy kinds) is a `Li`
+#    of the page that documents its metric.
 #
 # The tables are read with sed from the sources; if a table's shape
 # changes so that nothing is found, that is a failure too, never a pass.
@@ -261,6 +264,49 @@ check_longopts() {
 check_longopts "$main_c" "$daemon8"
 check_longopts "$ctl_c" "$ctl8"
 check_longopts "$gw_c" "$gw8"
+
+# ---- 7. label values --------------------------------------------------------
+# The lists are X-macros: `X(NAME, "token")`, `X(NAME, "token", STATUS)` or
+# `X(NAME, NUMBER, "token")`. A token counts as documented when it is an
+# argument of a `Li` macro (`.It Li a , b` documents a and b).
+lis() {
+	awk '
+		/^\./ {
+			on = 0
+			for (i = 1; i <= NF; i++) {
+				if ($i == "Li" || $i == ".Li") {
+					on = 1
+					continue
+				}
+				if (on && $i ~ /^[a-z_]+$/) print $i
+			}
+		}
+	' "$1" | sort -u
+}
+check_tokens() {
+	src=$1 list=$2 page=$3
+	need_file "$srcdir/$src"
+	toks=$(awk -v l="$list" '
+		$0 ~ "^#define " l "\\(X\\)" { on = 1; next }
+		on { print; if ($0 !~ /\\$/) on = 0 }
+	' "$srcdir/$src" | sed -n \
+	    's/^[[:space:]]*X([A-Z_]*, \([0-9]*, \)\{0,1\}"\([a-z_]*\)".*/\2/p')
+	if [ -z "$toks" ]; then
+		fail "no $list tokens found in $src (did the list change?)"
+		return
+	fi
+	documented=$(lis "$page")
+	for k in $toks; do
+		echo "$documented" | grep -qx "$k" ||
+		    fail "$(basename "$page"): '$k' of $list ($src) is not" \
+			"documented as a 'Li'"
+	done
+}
+check_tokens daemon/metrics.h METRICS_COPY_KINDS "$daemon8"
+check_tokens daemon/rconn.h RCONN_REASONS "$daemon8"
+check_tokens proto/frame.h FRAME_RDMA_REJECTS "$daemon8"
+check_tokens daemon/daemon.h TRANSPORTS "$daemon8"
+check_tokens gateway/relay.h GW_COPY_KINDS "$gw8"
 
 if [ "$fails" -ne 0 ]; then
 	echo "test_manpages: $fails failure(s)" >&2

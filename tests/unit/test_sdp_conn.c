@@ -1278,11 +1278,14 @@ test_reassembly(void **state)
 	uint8_t *b;
 	int i;
 
+	assert_int_equal(sdp_rx_remaining(c), 0);
 	for (i = 0; i < 3; i++) {
 		b = newbuf();
 		assert_int_equal(sdp_on_recv(c, b, mkdata(b, 255, 0, 0,
 		    (uint32_t)(2 - i) * 1000, 1000), 1000), 1);
 		drain(c);
+		/* Mid-PDU until the last fragment: what the peer still owes. */
+		assert_int_equal(sdp_rx_remaining(c), (uint32_t)(2 - i) * 1000);
 		d = nth(SDP_ACT_DELIVER, 0);
 		assert_int_equal(d->u.deliver.pdu_len, 3000);
 		assert_int_equal(d->u.deliver.pdu_off, (size_t)i * 1000);
@@ -1294,6 +1297,7 @@ test_reassembly(void **state)
 		    1000), 0);
 		drain(c);
 		assert_int_equal(count(SDP_ACT_DELIVER), 0);
+		assert_int_equal(sdp_rx_remaining(c), (uint32_t)(2 - i) * 1000);
 		assert_int_equal(sdp_rx_release(c, 1), 0);
 		drain(c);
 	}
@@ -1338,6 +1342,7 @@ test_reassembly_rejections(void **state)
 		assert_int_equal(sdp_on_recv(c, b, mkdata(b, 255, 0, 0,
 		    f->rdl1, f->dl1), 1000), 1);
 		drain(c);
+		assert_int_equal(sdp_rx_remaining(c), f->rdl1);
 		b = newbuf();
 		rc = sdp_on_recv(c, b, mkdata(b, 255, 0, 0, f->rdl2, f->dl2),
 		    1000);
@@ -1345,6 +1350,10 @@ test_reassembly_rejections(void **state)
 		assert_int_equal(rc, f->want);
 		if (f->want < 0) {
 			expect_disconnect(f->want, false);
+			/* A refused fragment leaves the PDU unfinished. */
+			assert_int_equal(sdp_rx_remaining(c), f->rdl1);
+		} else {
+			assert_int_equal(sdp_rx_remaining(c), f->rdl2);
 		}
 		sdp_conn_free(c);
 	}

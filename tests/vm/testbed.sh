@@ -253,11 +253,20 @@ run() {
 
 	say "booting $kver (qemu TCG, ${mem} MiB, timeout ${timeout}s)"
 	t0=$(date +%s%N)
+	# nokaslr: Linux 6.1's cifs client DMA-maps the SMB2 compound padding
+	# (smb2_padding[], module data) with sg_set_buf(), i.e. virt_to_page()
+	# of a module address. Over siw/rxe that page's address is then read
+	# as a kernel pointer: with a randomized physical base it can point
+	# past RAM and siw_tx oopses (memcpy_erms <- siw_tx_hdt) on an
+	# ls/stat/rename compound; without randomization it lands in RAM and
+	# the client sends 7 stray padding bytes the server ignores. The
+	# client's scatterlist code was rewritten in 6.3 (iov_iter
+	# extraction), which maps module and vmalloc addresses properly.
 	timeout --signal=KILL "$timeout" qemu-system-x86_64 \
 		-accel tcg -cpu max -smp 2 -m "$mem" \
 		-nographic -no-reboot -nic none \
 		-kernel "$root/boot/vmlinuz-$kver" -initrd "$run/initrd.gz" \
-		-append "console=ttyS0 loglevel=4 panic=-1 rdinit=/init" \
+		-append "console=ttyS0 loglevel=4 panic=-1 nokaslr rdinit=/init" \
 		-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
 		-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
 		-fsdev local,id=tb,path="$run",security_model=none,multidevs=remap \
