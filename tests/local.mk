@@ -6,6 +6,10 @@ tests_peer_rdma_smoke_SOURCES = tests/peer/rdma_smoke.c
 tests_peer_rdma_smoke_CFLAGS = $(AM_CFLAGS) $(IBVERBS_CFLAGS) $(RDMACM_CFLAGS)
 tests_peer_rdma_smoke_LDADD = $(RDMACM_LIBS) $(IBVERBS_LIBS)
 
+# A deliberate leak: the test bed's sanitizer self-test (run-all.sh).
+check_PROGRAMS += tests/peer/planted_leak
+tests_peer_planted_leak_SOURCES = tests/peer/planted_leak.c
+
 check_PROGRAMS += tests/peer/sdpeer
 tests_peer_sdpeer_SOURCES = tests/peer/sdpeer.c tests/peer/peer.c \
 	tests/peer/peer.h tests/peer/smb2c.c tests/peer/smb2c.h
@@ -43,11 +47,12 @@ dist_noinst_SCRIPTS += tests/unit/test_install.sh
 # ---- the test bed ----------------------------------------------------
 dist_noinst_SCRIPTS += tests/vm/testbed.sh tests/vm/guest.sh tests/vm/init \
 	tests/e2e/smoke.sh tests/e2e/daemon.sh tests/e2e/wire.sh \
-	tests/e2e/handoff.sh tests/e2e/ctl.sh tests/e2e/gateway.sh
+	tests/e2e/handoff.sh tests/e2e/ctl.sh tests/e2e/gateway.sh \
+	tests/e2e/samba.sh
 
 # The scenarios the test bed runs, in order, in one boot. `make check
 # E2E_SCENARIOS="smoke"` runs a subset.
-E2E_SCENARIOS = smoke daemon wire handoff ctl gateway
+E2E_SCENARIOS = smoke daemon wire handoff ctl gateway samba
 # Seconds the whole boot may take before the test bed kills the VM; every
 # scenario also bounds its own waits.
 E2E_TIMEOUT = 3600
@@ -57,9 +62,16 @@ check-programs: $(check_PROGRAMS)
 .PHONY: check-programs
 
 # The test bed runs after the unit tests; it never skips: a machine without
-# RDMA is exactly what it exists for.
+# RDMA is exactly what it exists for. The samba scenario needs Samba
+# patched by samba/patches, built on the host first (cached: seconds when
+# nothing changed); the VM gets its bin directory as SAMBA_BIN.
 check-local: check-TESTS
-	$(AM_V_at)$(srcdir)/tests/vm/testbed.sh run -t $(E2E_TIMEOUT) -m 3072 -o tests/vm/results \
+	$(AM_V_at)case " $(E2E_SCENARIOS) " in \
+	*" samba "*) SAMBA_BIN=$$($(srcdir)/samba/build.sh) || exit 1 ;; \
+	*) SAMBA_BIN= ;; \
+	esac; \
+	export SAMBA_BIN; TB_ENV="SAMBA_BIN $${TB_ENV:-}"; export TB_ENV; \
+	$(srcdir)/tests/vm/testbed.sh run -t $(E2E_TIMEOUT) -m 3072 -o tests/vm/results \
 		$(srcdir)/tests/e2e/run-all.sh \
 		$(patsubst %,$(abs_srcdir)/tests/e2e/%.sh,$(E2E_SCENARIOS))
 
