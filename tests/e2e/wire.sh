@@ -37,18 +37,6 @@ capture() {
 	judge "$name" "$cap"
 }
 
-# tshark_count CAP FILTER: frames of CAP matching FILTER (a display
-# filter); a tshark failure is a failed measurement.
-tshark_count() {
-	local out
-	if ! out=$(tshark -r "$1" --disable-protocol artemis -Y "$2" \
-	    -T fields -e frame.number 2>&1 >/tmp/tshark.out); then
-		measure_fail "tshark -Y '$2' on $1: $out"
-		return 1
-	fi
-	wc -l </tmp/tshark.out
-}
-
 judge() {
 	local name=$1 cap=$2 nreq nresp ndata nmal nsmb2 bad_off over trunc
 	nreq=$(tshark_count "$cap" smb_direct.negotiate_request)
