@@ -158,18 +158,38 @@ seg_at(struct chan *ch, unsigned i)
 	return &ch->out[(ch->out_head + i) % ch->out_cap];
 }
 
+/*
+ * Take the head segment off the queue, then free what it held. Releasing
+ * a receive buffer runs the engine (rconn_rx_release()), which may close
+ * the connection and with it this channel (chan_close()) before it
+ * returns: so the queue is consistent and the segment cleared before the
+ * call, nothing here touches them after it, and callers check
+ * chan_closed() when it returns.
+ */
 static void
-seg_done(struct chan *ch, struct chanseg *s)
+seg_pop(struct chan *ch)
 {
-	if (s->rx != NULL) {
-		rconn_rx_release(ch->c, s->rx);
+	struct chanseg *slot = seg_at(ch, 0);
+	struct rxbuf *rx = slot->rx;
+
+	free(slot->own);
+	if (slot->fd != -1) {
+		close(slot->fd);
 	}
-	free(s->own);
-	if (s->fd != -1) {
-		close(s->fd);
+	memset(slot, 0, sizeof(*slot));
+	slot->fd = -1;
+	ch->out_head = (ch->out_head + 1) % ch->out_cap;
+	ch->out_n--;
+	if (rx != NULL) {
+		rconn_rx_release(ch->c, rx);
 	}
-	memset(s, 0, sizeof(*s));
-	s->fd = -1;
+}
+
+/* chan_close() ran: the socket is gone and nothing may be touched. */
+static bool
+chan_closed(const struct chan *ch)
+{
+	return ch->fd == -1;
 }
 
 void
@@ -189,13 +209,13 @@ chan_close(struct chan *ch)
 		ch->fd = -1;
 	}
 	while (ch->out_n > 0) {
-		seg_done(ch, seg_at(ch, 0));
-		ch->out_head = (ch->out_head + 1) % ch->out_cap;
-		ch->out_n--;
+		seg_pop(ch);
 	}
 	ch->out_bytes = 0;
 	free(ch->out);
 	ch->out = NULL;
+	ch->out_cap = 0;
+	ch->out_head = 0;
 	while (ch->held != NULL) {
 		struct chanheld *h = ch->held;
 
@@ -513,15 +533,19 @@ chan_on_write(evutil_socket_t fd, short what, void *arg)
 			}
 			chan_count_out(ch, s, rest);
 			left -= rest;
-			seg_done(ch, s);
-			ch->out_head = (ch->out_head + 1) % ch->out_cap;
-			ch->out_n--;
+			seg_pop(ch);
+			if (chan_closed(ch)) {
+				return;
+			}
 		}
 		if ((size_t)w < total) {
 			break;	/* the socket is full: wait for EV_WRITE */
 		}
 	}
 	chan_update_backpressure(ch);
+	if (chan_closed(ch)) {
+		return;		/* the engine closed the connection */
+	}
 	if (ch->out_n == 0 && ch->write_ev != NULL) {
 		event_del(ch->write_ev);
 	} else {

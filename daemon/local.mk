@@ -45,3 +45,15 @@ tests_unit_test_metrics_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
 tests_unit_test_metrics_LDADD = proto/libsdproto.la proto/libsdp.la \
 	$(PROTOBUF_C_LIBS) $(CMOCKA_LIBS)
 $(tests_unit_test_metrics_OBJECTS): proto/smbdirect-ctl.pb-c.h
+
+# chan.c's outbound queue over a real socket pair, the connection's side
+# stubbed in the test (which includes chan.c to drive its static writer).
+check_PROGRAMS += tests/unit/test_chan
+TESTS += tests/unit/test_chan
+tests_unit_test_chan_SOURCES = tests/unit/test_chan.c daemon/log.c
+tests_unit_test_chan_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
+	$(IBVERBS_CFLAGS) $(RDMACM_CFLAGS) $(PROTOBUF_C_CFLAGS) \
+	$(LIBEVENT_CFLAGS)
+tests_unit_test_chan_LDADD = proto/libsdproto.la proto/libsdp.la \
+	$(LIBEVENT_LIBS) $(PROTOBUF_C_LIBS) $(CMOCKA_LIBS)
+$(tests_unit_test_chan_OBJECTS): proto/smbdirect-ctl.pb-c.h
