@@ -19,6 +19,8 @@
 
 #include <event2/event.h>
 
+#include "frame.h"
+
 struct rconn;
 struct rxbuf;
 struct txpdu;
@@ -81,7 +83,7 @@ struct chan {
 	uint32_t	 igot;
 	struct txpdu	*ipdu;		/* PDU body goes to the send ring */
 	uint8_t		*ibuf;
-	uint8_t		 op[256];	/* an operation frame's body */
+	uint8_t		 op[FRAME_OP_MAX];	/* an operation frame's body */
 	uint8_t		 op_type;
 	pid_t		 frame_pid;	/* sender of this frame, 0: mixed */
 	struct txpdu	*pending;	/* read, but the engine would block */

@@ -73,8 +73,12 @@ static const struct opt opts[] = {
 	    1u << 20 },
 	{ "smbdirect", "max_receive_size", OPT_SIZE, O(max_receive_size),
 	    128, 1u << 20 },
+	/*
+	 * A reassembled PDU goes to the smbd as one data-channel frame,
+	 * whose length is 24 bits (docs/PROTOCOL.md): 16 MiB would wrap.
+	 */
 	{ "smbdirect", "max_fragmented_size", OPT_SIZE,
-	    O(max_fragmented_size), 131072, 16u << 20 },
+	    O(max_fragmented_size), 131072, (16u << 20) - 1 },
 	{ "smbdirect", "max_read_write_size", OPT_SIZE,
 	    O(max_read_write_size), 4096, 8u << 20 },
 	{ "smbdirect", "negotiate_timeout", OPT_TIME, O(negotiate_timeout_ms),

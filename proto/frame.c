@@ -89,14 +89,14 @@ frame_rdma_decode(const uint8_t *body, size_t len, struct frame_rdma *out)
 	if (r.n_desc == 0 || r.n_desc > FRAME_MAX_DESC) {
 		return -EINVAL;
 	}
-	if (len != FRAME_RDMA_FIXED + (size_t)r.n_desc * 16) {
+	if (len != FRAME_RDMA_FIXED + (size_t)r.n_desc * FRAME_DESC_SIZE) {
 		return -EBADMSG;
 	}
 	if (r.flags & ~FRAME_WRITE_THEN_PDU) {
 		return -EINVAL;
 	}
 	for (i = 0; i < r.n_desc; i++) {
-		const uint8_t *d = body + FRAME_RDMA_FIXED + i * 16;
+		const uint8_t *d = body + FRAME_RDMA_FIXED + i * FRAME_DESC_SIZE;
 
 		r.desc[i].offset = frame_get_le64(d);
 		r.desc[i].token = frame_get_le32(d + 8);
@@ -206,13 +206,13 @@ frame_rdma_encode(const struct frame_rdma *r, uint8_t *buf)
 	frame_put_le16(buf + 24, r->n_desc);
 	frame_put_le16(buf + 26, 0);
 	for (i = 0; i < r->n_desc && i < FRAME_MAX_DESC; i++) {
-		uint8_t *d = buf + FRAME_RDMA_FIXED + i * 16;
+		uint8_t *d = buf + FRAME_RDMA_FIXED + i * FRAME_DESC_SIZE;
 
 		frame_put_le64(d, r->desc[i].offset);
 		frame_put_le32(d + 8, r->desc[i].token);
 		frame_put_le32(d + 12, r->desc[i].length);
 	}
-	return FRAME_RDMA_FIXED + (size_t)i * 16;
+	return FRAME_RDMA_FIXED + (size_t)i * FRAME_DESC_SIZE;
 }
 
 int

@@ -64,6 +64,10 @@ enum frame_type {
  * after those of descriptors 0..i-1.
  */
 #define FRAME_RDMA_FIXED	28
+#define FRAME_DESC_SIZE		16
+/* The longest operation frame body: an RDMA frame with every descriptor. */
+#define FRAME_OP_MAX		(FRAME_RDMA_FIXED + \
+				 FRAME_MAX_DESC * FRAME_DESC_SIZE)
 
 struct frame_desc {
 	uint64_t	offset;

@@ -106,17 +106,19 @@ ops_can_accept(const struct rconn *c)
 	return true;
 }
 
+static unsigned ops_frames;
+static uint32_t ops_last_len;
+
 int
 ops_handle(struct rconn *c, uint8_t type, const uint8_t *body, uint32_t len,
-    int fd)
+    pid_t sender)
 {
 	(void)c;
-	(void)type;
 	(void)body;
-	(void)len;
-	if (fd != -1) {
-		close(fd);
-	}
+	(void)sender;
+	assert_int_equal(type, FRAME_RDMA_READ);
+	ops_frames++;
+	ops_last_len = len;
 	return 0;
 }
 
@@ -161,6 +163,8 @@ setup(void **state)
 	n_releases = 0;
 	close_at = 0;
 	channel_gone = 0;
+	ops_frames = 0;
+	ops_last_len = 0;
 	*state = f;
 	return 0;
 }
@@ -264,6 +268,44 @@ close_inside_later_release(void **state)
 	assert_int_equal(g_ch->fd, -1);
 }
 
+/* An operation frame of @len body bytes from the smbd's end, then read. */
+static void
+op_frame(struct fixture *f, uint32_t len)
+{
+	uint8_t b[4 + FRAME_OP_MAX + 16];
+
+	assert_true(len <= FRAME_OP_MAX + 16);
+	memset(b, 0x5a, sizeof(b));
+	frame_hdr_encode(b, FRAME_RDMA_READ, len);
+	assert_int_equal(write(f->peer, b, 4 + len), (ssize_t)(4 + len));
+	assert_int_equal(event_add(g_ch->read_ev, NULL), 0);
+	assert_int_equal(event_base_loop(f->d.base, EVLOOP_ONCE |
+	    EVLOOP_NONBLOCK), 0);
+}
+
+/* An RDMA frame with all FRAME_MAX_DESC descriptors fits (284 bytes). */
+static void
+largest_op_frame(void **state)
+{
+	struct fixture *f = *state;
+
+	op_frame(f, FRAME_RDMA_FIXED + FRAME_MAX_DESC * FRAME_DESC_SIZE);
+	assert_int_equal(channel_gone, 0);
+	assert_int_equal(ops_frames, 1);
+	assert_int_equal(ops_last_len, 284);
+}
+
+/* One byte more is refused, and the channel fails. */
+static void
+oversized_op_frame(void **state)
+{
+	struct fixture *f = *state;
+
+	op_frame(f, FRAME_OP_MAX + 1);
+	assert_int_equal(channel_gone, 1);
+	assert_int_equal(ops_frames, 0);
+}
+
 int
 main(void)
 {
@@ -274,6 +316,10 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(close_inside_later_release,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(largest_op_frame, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(oversized_op_frame, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -171,6 +171,9 @@ test_errors_name_file_and_line(void **state)
 	    "is not a number");
 	expect_error("[smbdirect]\nmax_fragmented_size = 64K\n", 2,
 	    "out of range");
+	/* 16 MiB would wrap the data channel's 24-bit frame length. */
+	expect_error("[smbdirect]\nmax_fragmented_size = 16M\n", 2,
+	    "out of range (131072 to 16777215)");
 	expect_error("[smbdirect]\nmax_receive_size = 12Q\n", 2,
 	    "is not a size");
 	expect_error("[smbdirect]\nnegotiate_timeout = soon\n", 2,
