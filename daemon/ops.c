@@ -170,7 +170,7 @@ ops_pump(struct rconn *c)
 	struct rdmareq *r;
 	struct ibv_send_wr wr, *bad = NULL;
 	struct ibv_sge sge;
-	unsigned cap_r = c->ord, cap_w = c->ord > 0 ? c->ord * 2 : 2;
+	unsigned cap_r = OPS_MAX_READS(c->ord), cap_w = OPS_MAX_WRITES(c->ord);
 
 	if (o == NULL || c->state == RCONN_CLOSING || c->area == NULL) {
 		return;

@@ -15,6 +15,14 @@
 struct rconn;
 struct txpdu;
 
+/*
+ * RDMA operations in flight at most: READs up to the ORD, WRITEs up to
+ * twice it (at least 2). The send queue is sized from this.
+ */
+#define OPS_MAX_READS(ord)	(ord)
+#define OPS_MAX_WRITES(ord)	((ord) > 0 ? (ord) * 2 : 2)
+#define OPS_MAX_POSTED(ord)	(OPS_MAX_READS(ord) + OPS_MAX_WRITES(ord))
+
 int	ops_handle(struct rconn *, uint8_t type, const uint8_t *body,
 	    uint32_t len, pid_t sender);
 int	ops_pdu_ready(struct rconn *, struct txpdu *);

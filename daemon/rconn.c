@@ -1018,10 +1018,20 @@ rconn_setup(struct rconn *c, const struct rdma_conn_param *req)
 		return -EINVAL;
 	}
 
-	/* Sends: the engine's messages plus RDMA operations (ORD deep). */
-	send_wr = c->n_slots + cfg->ord * 2 + 4;
+	/*
+	 * Sends: every engine message slot plus every RDMA operation
+	 * ops_pump() may have posted at once (ORD reads, 2 x ORD writes; the
+	 * connection's ORD is at most the configured one). A device that
+	 * cannot queue that many is refused rather than overrun.
+	 */
+	send_wr = c->n_slots + OPS_MAX_POSTED(cfg->ord);
 	if (send_wr > (unsigned)c->dev->attr.max_qp_wr) {
-		send_wr = (unsigned)c->dev->attr.max_qp_wr;
+		log_warnx("conn=%llu: the device queues at most %d work "
+		    "requests, %u needed (%u sends + %u RDMA operations for "
+		    "ord %u): lower global.ord or smbdirect.receive_credits",
+		    (unsigned long long)c->id, c->dev->attr.max_qp_wr,
+		    send_wr, c->n_slots, OPS_MAX_POSTED(cfg->ord), cfg->ord);
+		return -EINVAL;
 	}
 	c->cq = ibv_create_cq(c->cm_id->verbs,
 	    (int)(send_wr + cfg->receive_credits + 1), c, c->dev->cch, 0);
@@ -1043,6 +1053,15 @@ rconn_setup(struct rconn *c, const struct rdma_conn_param *req)
 	qpa.cap.max_recv_sge = 1;
 	if (rdma_create_qp(c->cm_id, c->dev->pd, &qpa) != 0) {
 		log_warn("conn=%llu: rdma_create_qp", (unsigned long long)c->id);
+		return -ENOMEM;
+	}
+	/* The provider may round up, never down (ibv_create_qp(3)). */
+	if (qpa.cap.max_send_wr < send_wr ||
+	    qpa.cap.max_recv_wr < cfg->receive_credits) {
+		log_warnx("conn=%llu: the QP holds %u sends and %u receives, "
+		    "%u and %u asked", (unsigned long long)c->id,
+		    qpa.cap.max_send_wr, qpa.cap.max_recv_wr, send_wr,
+		    cfg->receive_credits);
 		return -ENOMEM;
 	}
 
