@@ -6,6 +6,7 @@ set -eu
 pkgs="autoconf automake libtool pkg-config gcc make
 	libibverbs-dev librdmacm-dev libprotobuf-c-dev protobuf-c-compiler
 	libevent-dev libcmocka-dev libinih-dev libjson-c-dev libsystemd-dev
+	nettle-dev
 	qemu-system-x86 busybox-static kmod cpio xz-utils gzip procps
 	rdma-core ibverbs-providers ibverbs-utils rdmacm-utils perftest
 	iproute2 tshark jq prometheus clang libclang-rt-14-dev mandoc

@@ -12,10 +12,12 @@ tests_peer_planted_leak_SOURCES = tests/peer/planted_leak.c
 
 check_PROGRAMS += tests/peer/sdpeer
 tests_peer_sdpeer_SOURCES = tests/peer/sdpeer.c tests/peer/peer.c \
-	tests/peer/peer.h tests/peer/smb2c.c tests/peer/smb2c.h
-tests_peer_sdpeer_CFLAGS = $(AM_CFLAGS) $(IBVERBS_CFLAGS) $(RDMACM_CFLAGS)
+	tests/peer/peer.h tests/peer/smb2c.c tests/peer/smb2c.h \
+	tests/peer/smb2sec.c tests/peer/smb2sec.h
+tests_peer_sdpeer_CFLAGS = $(AM_CFLAGS) $(IBVERBS_CFLAGS) $(RDMACM_CFLAGS) \
+	$(NETTLE_CFLAGS)
 tests_peer_sdpeer_LDADD = proto/libsdp.la proto/libsdproto.la $(RDMACM_LIBS) \
-	$(IBVERBS_LIBS)
+	$(IBVERBS_LIBS) $(NETTLE_LIBS)
 
 check_PROGRAMS += tests/peer/testmaster
 tests_peer_testmaster_SOURCES = tests/peer/testmaster.c
@@ -39,6 +41,13 @@ TESTS += tests/unit/test_conf
 AM_TESTS_ENVIRONMENT = srcdir=$(abs_srcdir); export srcdir; \
 	abs_top_builddir=$(abs_top_builddir); export abs_top_builddir; \
 	CC="$(CC)"; export CC; SD_LDFLAGS="$(SD_LDFLAGS)"; export SD_LDFLAGS;
+
+check_PROGRAMS += tests/unit/test_smb2sec
+tests_unit_test_smb2sec_SOURCES = tests/unit/test_smb2sec.c \
+	tests/peer/smb2sec.c
+tests_unit_test_smb2sec_CFLAGS = $(UNIT_CFLAGS) $(NETTLE_CFLAGS)
+tests_unit_test_smb2sec_LDADD = proto/libsdproto.la $(UNIT_LIBS) $(NETTLE_LIBS)
+TESTS += tests/unit/test_smb2sec
 
 # make install, then a program built with pkg-config against the result.
 TESTS += tests/unit/test_install.sh

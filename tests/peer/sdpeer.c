@@ -80,6 +80,12 @@ struct opts {
 	enum smb2c_bad	 bad;
 	bool		 query_ifaces;
 	uint64_t	 seed;			/* of the I/O pattern */
+	const char	*user;			/* NTLMv2 as USER%PASS */
+	const char	*share;			/* UNC of the tree */
+	const char	*file;			/* CREATE this and use it */
+	bool		 sign;
+	bool		 encrypt;
+	bool		 refusals;		/* --expect-refusals */
 };
 
 static void
@@ -125,7 +131,22 @@ usage(void)
 	    "      --bad-desc KIND      one WRITE with broken descriptors: "
 	    "beyond,\n"
 	    "                           token, total or count; the server "
-	    "must disconnect\n");
+	    "must disconnect\n"
+	    "  SMB2 with a real smbd:\n"
+	    "      --user USER%%PASS     NTLMv2 session (SMB 3.0.2 keys)\n"
+	    "      --share UNC          tree to connect (default "
+	    "\\\\server\\share)\n"
+	    "      --file NAME          CREATE NAME and do the I/O on it\n"
+	    "      --sign               require signing, sign every request\n"
+	    "      --encrypt            encrypt every request (AES-128-CCM)\n"
+	    "      --expect-refusals    then: with --sign, a READ and a WRITE "
+	    "with an\n"
+	    "                           RDMA channel and a wrong signature "
+	    "must fail\n"
+	    "                           with ACCESS_DENIED; with --encrypt, "
+	    "any RDMA\n"
+	    "                           channel with INVALID_PARAMETER; no "
+	    "byte moves\n");
 	exit(2);
 }
 
@@ -479,6 +500,115 @@ pick_channel(const char *ch, uint64_t i)
 	return (enum smb2c_channel)(i % 3);
 }
 
+/* Anonymous (mini-smbd), or NTLMv2 as --user USER%PASS. */
+static int
+session_setup(const struct opts *o, struct smb2c *s)
+{
+	char user[128];
+	const char *pct;
+
+	if (o->user == NULL) {
+		return smb2c_session_setup(s);
+	}
+	pct = strchr(o->user, '%');
+	if (pct == NULL || (size_t)(pct - o->user) >= sizeof(user)) {
+		snprintf(s->err, sizeof(s->err), "--user wants USER%%PASS");
+		return -EINVAL;
+	}
+	memcpy(user, o->user, (size_t)(pct - o->user));
+	user[pct - o->user] = '\0';
+	return smb2c_session_setup_ntlm(s, user, pct + 1);
+}
+
+static bool
+all_zero(const uint8_t *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (b[i] != 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Whether the request (result @rc) failed with status @want; else why. */
+static bool
+refused(const struct opts *o, const struct smb2c *s, int rc, uint32_t want,
+    const char *cmd, char *detail, size_t dlen)
+{
+	if (rc != 0 && s->last_status == want) {
+		return true;
+	}
+	snprintf(detail, dlen, "a %s with an RDMA channel%s was not refused "
+	    "with %#x: %.200s", cmd, o->encrypt ? " (encrypted)" :
+	    " and a wrong signature", want, rc == 0 ? "it succeeded" : s->err);
+	return false;
+}
+
+/*
+ * What a signed or an encrypted session must refuse before any RDMA
+ * moves, after the file holds the pattern: signed, a READ and a WRITE
+ * with an RDMA_V1 channel whose signature is wrong (ACCESS_DENIED,
+ * [MS-SMB2] 3.3.5.2.4); encrypted, a READ and a WRITE with an RDMA
+ * channel at all (INVALID_PARAMETER: the payload would travel in clear,
+ * and no RDMA transform is negotiated). The refused READ must leave the
+ * client's buffer as it was (zeros), and the file must still hold the
+ * pattern afterwards (read back inline, through the same session).
+ */
+static int
+refusals(const struct opts *o, struct smb2c *s, uint8_t *data, uint32_t io,
+    char *detail, size_t dlen)
+{
+	const uint32_t want = o->encrypt ? 0xc000000du : 0xc0000022u;
+	uint32_t len = io < 65536 ? io : 65536, k;
+	int rc;
+
+	if (!o->sign && !o->encrypt) {
+		snprintf(detail, dlen, "--expect-refusals needs --sign or "
+		    "--encrypt");
+		return -EINVAL;
+	}
+	if (o->io_total < len) {
+		len = (uint32_t)o->io_total;
+	}
+	s->forge = !o->encrypt;
+	rc = smb2c_read(s, 0, data, len, SMB2C_RDMA_V1, SMB2C_BAD_NONE);
+	if (!refused(o, s, rc, want, "READ", detail, dlen)) {
+		return -EPROTO;
+	}
+	if (!all_zero(s->buf, len)) {
+		snprintf(detail, dlen, "the refused READ wrote into the "
+		    "client's buffer");
+		return -EPROTO;
+	}
+	for (k = 0; k < len; k++) {
+		data[k] = (uint8_t)~io_byte(o->seed, k);
+	}
+	s->forge = !o->encrypt;
+	rc = smb2c_write(s, 0, data, len, SMB2C_RDMA_V1, SMB2C_BAD_NONE);
+	if (!refused(o, s, rc, want, "WRITE", detail, dlen)) {
+		return -EPROTO;
+	}
+	rc = smb2c_read(s, 0, data, len, SMB2C_INLINE, SMB2C_BAD_NONE);
+	if (rc != 0) {
+		snprintf(detail, dlen, "reading back after the refusals: %s",
+		    s->err);
+		return rc;
+	}
+	for (k = 0; k < len; k++) {
+		if (data[k] != io_byte(o->seed, k)) {
+			snprintf(detail, dlen, "the refused WRITE changed the "
+			    "file at byte %u", k);
+			return -EPROTO;
+		}
+	}
+	printf("{\"refusals\":{\"status\":\"%#x\",\"bytes\":%u}}\n", want,
+	    len);
+	return 0;
+}
+
 /*
  * The SMB2 scenario: set up, optionally query interfaces, write io_total
  * bytes and read them back, comparing every byte; or break one request's
@@ -497,14 +627,20 @@ smb2_session(const struct opts *o, struct peer *p, unsigned idx)
 	int rc;
 
 	rc = smb2c_init(&s, p, io + 4096);
+	s.sign = o->sign;
+	s.encrypt = o->encrypt;
 	if (rc == 0) {
 		rc = smb2c_negotiate(&s, o->guid);
 	}
 	if (rc == 0) {
-		rc = smb2c_session_setup(&s);
+		rc = session_setup(o, &s);
 	}
 	if (rc == 0) {
-		rc = smb2c_tree_connect(&s, "\\\\server\\share");
+		rc = smb2c_tree_connect(&s, o->share != NULL ? o->share :
+		    "\\\\server\\share");
+	}
+	if (rc == 0 && o->file != NULL) {
+		rc = smb2c_create(&s, o->file);
 	}
 	if (rc == 0 && o->query_ifaces) {
 		rc = smb2c_query_interfaces(&s, &n_if, ifaddr, sizeof(ifaddr));
@@ -582,8 +718,27 @@ smb2_session(const struct opts *o, struct peer *p, unsigned idx)
 		}
 	}
 	t2 = peer_now();
+	if (o->refusals) {
+		rc = refusals(o, &s, data, io, detail, sizeof(detail));
+		if (rc != 0) {
+			goto out;
+		}
+	}
+	if (o->file != NULL) {
+		rc = smb2c_close(&s);
+		if (rc != 0) {
+			snprintf(detail, sizeof(detail), "%s", s.err);
+			goto out;
+		}
+	}
 	snprintf(detail, sizeof(detail), "dialect %#x, max_rw %u, "
 	    "interfaces %u (%s)", s.dialect, s.max_rw, n_if, ifaddr);
+	printf("{\"conn\":%u,\"security\":{\"signed\":%s,"
+	    "\"encrypted\":%s,\"responses_verified\":%llu,"
+	    "\"responses_decrypted\":%llu,\"interim\":%llu}}\n", idx,
+	    o->sign ? "true" : "false", o->encrypt ? "true" : "false",
+	    (unsigned long long)s.verified, (unsigned long long)s.decrypted,
+	    (unsigned long long)s.interim);
 	printf("{\"conn\":%u,\"smb2\":{\"seed\":%llu,"
 	    "\"written\":%llu,\"read\":%llu,"
 	    "\"rdma_bytes\":%llu,\"invalidated\":%llu,\"rdma_interfaces\":%u,"
@@ -758,6 +913,12 @@ main(int argc, char **argv)
 		{ "bad-desc", required_argument, NULL, 22 },
 		{ "query-interfaces", no_argument, NULL, 23 },
 		{ "seed", required_argument, NULL, 24 },
+		{ "user", required_argument, NULL, 25 },
+		{ "share", required_argument, NULL, 26 },
+		{ "file", required_argument, NULL, 27 },
+		{ "sign", no_argument, NULL, 28 },
+		{ "encrypt", no_argument, NULL, 29 },
+		{ "expect-refusals", no_argument, NULL, 30 },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o;
@@ -919,6 +1080,24 @@ main(int argc, char **argv)
 			break;
 		case 24:
 			o.seed = strtoull(optarg, NULL, 0);
+			break;
+		case 25:
+			o.user = optarg;
+			break;
+		case 26:
+			o.share = optarg;
+			break;
+		case 27:
+			o.file = optarg;
+			break;
+		case 28:
+			o.sign = true;
+			break;
+		case 29:
+			o.encrypt = true;
+			break;
+		case 30:
+			o.refusals = true;
 			break;
 		default:
 			usage();

@@ -7,12 +7,81 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "proto/frame.h"
 #include "smb2c.h"
+#include "smb2sec.h"
 
 #define HDR		64
 #define STATUS_OK	0x00000000u
+#define STATUS_PENDING	0x00000103u
+#define STATUS_MORE_PROCESSING_REQUIRED 0xc0000016u
+#define SMB2_FLAGS_ASYNC 0x00000002u
+
+/* Replace the transformed response *q by its plaintext. */
+static int
+decrypt_pdu(struct smb2c *s, struct peer_pdu **q)
+{
+	struct peer_pdu *p;
+	size_t n = 0;
+	int rc;
+
+	if (!s->keys || !s->encrypt) {
+		snprintf(s->err, sizeof(s->err), "an encrypted response in a "
+		    "session that did not ask for encryption");
+		return -EPROTO;
+	}
+	p = malloc(sizeof(*p) + (*q)->len);
+	if (p == NULL) {
+		return -ENOMEM;
+	}
+	rc = smb3_decrypt(s->dec_key, (*q)->data, (*q)->len, p->data, &n);
+	if (rc != 0) {
+		snprintf(s->err, sizeof(s->err), "a response that does not "
+		    "decrypt (%s)", rc == -EBADMSG ? "bad tag" : "malformed");
+		free(p);
+		return rc;
+	}
+	p->next = NULL;
+	p->len = n;
+	free(*q);
+	*q = p;
+	s->decrypted++;
+	return 0;
+}
+
+/*
+ * In a signed session every successful response must be signed, and
+ * correctly; an error response may come unsigned (smbd answers a request
+ * whose own signature failed with an unsigned ACCESS_DENIED).
+ */
+static int
+check_signature(struct smb2c *s, const struct peer_pdu *q, uint16_t cmd,
+    uint32_t status)
+{
+	bool signed_ = (frame_get_le32(q->data + 16) & SMB2_FLAGS_SIGNED) != 0;
+
+	if (!s->keys || s->encrypt || cmd == SMB2_NEGOTIATE ||
+	    (cmd == SMB2_SESSION_SETUP && status != STATUS_OK)) {
+		return 0;
+	}
+	if (signed_) {
+		if (!smb3_verify(s->sign_key, q->data, q->len)) {
+			snprintf(s->err, sizeof(s->err), "the response to "
+			    "command %u has a wrong signature", cmd);
+			return -EBADMSG;
+		}
+		s->verified++;
+		return 0;
+	}
+	if (s->sign && status == STATUS_OK) {
+		snprintf(s->err, sizeof(s->err), "an unsigned response to "
+		    "command %u in a signed session", cmd);
+		return -EBADMSG;
+	}
+	return 0;
+}
 
 static void
 header(struct smb2c *s, uint8_t *b, uint16_t cmd, uint16_t charge)
@@ -33,41 +102,96 @@ header(struct smb2c *s, uint8_t *b, uint16_t cmd, uint16_t charge)
 }
 
 /*
- * Send @req and wait for the response to it. Checks the response header
- * (ProtocolId, response flag, command, MessageId) and returns its status
- * in @status; the caller frees *out.
+ * Send @req, signed or encrypted once the session has keys, and wait for
+ * the final response to it: interim responses (STATUS_PENDING, async)
+ * are counted and skipped. Decrypts a transformed response, checks the
+ * response header (ProtocolId, response flag, command, MessageId) and
+ * the signature of a signed one, and returns its status in @status; the
+ * caller frees *out.
  */
 static int
-transact(struct smb2c *s, const uint8_t *req, size_t len,
-    struct peer_pdu **out, uint32_t *status)
+transact(struct smb2c *s, uint8_t *req, size_t len, struct peer_pdu **out,
+    uint32_t *status)
 {
 	struct peer_pdu *q = NULL;
 	uint64_t mid = frame_get_le64(req + 24);
 	uint16_t cmd = frame_get_le16(req + 12);
+	bool secure = s->keys && cmd != SMB2_NEGOTIATE &&
+	    cmd != SMB2_SESSION_SETUP;
+	uint8_t *wire = NULL;
+	uint32_t flags;
 	int rc;
 
-	rc = peer_send(s->p, req, len);
+	if (secure && s->encrypt) {
+		uint8_t nonce[11] = { 0 };
+
+		wire = malloc(len + SMB2_TRANSFORM_LEN);
+		if (wire == NULL) {
+			return -ENOMEM;
+		}
+		s->nonce++;
+		frame_put_le64(nonce, s->nonce);
+		smb3_encrypt(s->enc_key, nonce, s->session_id, req, len, wire);
+		rc = peer_send(s->p, wire, len + SMB2_TRANSFORM_LEN);
+		free(wire);
+	} else {
+		if (secure && s->sign) {
+			smb3_sign(s->sign_key, req, len);
+			if (s->forge) {
+				req[SMB2_SIG_OFF + 3] ^= 0x5a;
+				s->forge = false;
+			}
+		}
+		rc = peer_send(s->p, req, len);
+	}
 	if (rc != 0) {
 		snprintf(s->err, sizeof(s->err), "send: %s", strerror(-rc));
 		return rc;
 	}
-	rc = peer_recv(s->p, &q);
+	for (;;) {
+		rc = peer_recv(s->p, &q);
+		if (rc != 0) {
+			snprintf(s->err, sizeof(s->err), "no response to "
+			    "command %u: %s", cmd, s->p->why[0] != '\0' ?
+			    s->p->why : strerror(-rc));
+			return rc;
+		}
+		if (q->len >= 4 && q->data[0] == 0xfd) {
+			rc = decrypt_pdu(s, &q);
+			if (rc != 0) {
+				free(q);
+				return rc;
+			}
+		} else if (secure && s->encrypt) {
+			snprintf(s->err, sizeof(s->err), "an unencrypted "
+			    "response to an encrypted command %u", cmd);
+			free(q);
+			return -EPROTO;
+		}
+		if (q->len < HDR + 2 || memcmp(q->data, "\xfeSMB", 4) != 0 ||
+		    !(frame_get_le32(q->data + 16) & 1) ||
+		    frame_get_le16(q->data + 12) != cmd ||
+		    frame_get_le64(q->data + 24) != mid) {
+			snprintf(s->err, sizeof(s->err), "bad response to "
+			    "command %u (%zu bytes)", cmd, q->len);
+			free(q);
+			return -EPROTO;
+		}
+		*status = frame_get_le32(q->data + 8);
+		flags = frame_get_le32(q->data + 16);
+		if (*status == STATUS_PENDING && (flags & SMB2_FLAGS_ASYNC)) {
+			s->interim++;
+			free(q);
+			continue;
+		}
+		break;
+	}
+	s->last_status = *status;
+	rc = check_signature(s, q, cmd, *status);
 	if (rc != 0) {
-		snprintf(s->err, sizeof(s->err), "no response to command %u: "
-		    "%s", cmd, s->p->why[0] != '\0' ? s->p->why :
-		    strerror(-rc));
+		free(q);
 		return rc;
 	}
-	if (q->len < HDR + 2 || memcmp(q->data, "\xfeSMB", 4) != 0 ||
-	    !(frame_get_le32(q->data + 16) & 1) || frame_get_le16(q->data
-	    + 12) != cmd ||
-	    frame_get_le64(q->data + 24) != mid) {
-		snprintf(s->err, sizeof(s->err), "bad response to command %u "
-		    "(%zu bytes)", cmd, q->len);
-		free(q);
-		return -EPROTO;
-	}
-	*status = frame_get_le32(q->data + 8);
 	*out = q;
 	return 0;
 }
@@ -78,6 +202,7 @@ smb2c_init(struct smb2c *s, struct peer *p, size_t buf_len)
 	memset(s, 0, sizeof(*s));
 	s->p = p;
 	s->buf_len = buf_len;
+	memset(s->fid, 0x11, sizeof(s->fid));	/* mini-smbd's implied file */
 	s->buf = aligned_alloc(4096, (buf_len + 4095) & ~(size_t)4095);
 	if (s->buf == NULL) {
 		return -ENOMEM;
@@ -126,8 +251,10 @@ smb2c_negotiate(struct smb2c *s, const uint8_t guid[16])
 	memset(b + HDR, 0, 40);
 	frame_put_le16(b + HDR, 36);		/* StructureSize */
 	frame_put_le16(b + HDR + 2, 2);		/* DialectCount */
-	frame_put_le16(b + HDR + 4,
-	    1);		/* SecurityMode: signing enabled */
+	/* SecurityMode: signing enabled, and required on request */
+	frame_put_le16(b + HDR + 4, s->sign ? 3 : 1);
+	/* Capabilities: SMB2_GLOBAL_CAP_ENCRYPTION on request */
+	frame_put_le32(b + HDR + 8, s->encrypt ? 0x40 : 0);
 	memcpy(b + HDR + 12, guid, 16);	/* ClientGuid */
 	frame_put_le16(b + HDR + 36, 0x0300);
 	frame_put_le16(b + HDR + 38, 0x0302);
@@ -174,6 +301,190 @@ smb2c_session_setup(struct smb2c *s)
 	}
 	free(q);
 	return rc;
+}
+
+/*
+ * One SESSION_SETUP leg carrying @blob; the status and the response's
+ * security buffer (in *q, which the caller frees) come back.
+ */
+static int
+session_setup_leg(struct smb2c *s, const uint8_t *blob, size_t blob_len,
+    struct peer_pdu **q, uint32_t *st, const uint8_t **sec, size_t *sec_len)
+{
+	uint8_t *b = malloc(HDR + 24 + blob_len);
+	uint16_t off, n;
+	int rc;
+
+	if (b == NULL) {
+		return -ENOMEM;
+	}
+	header(s, b, SMB2_SESSION_SETUP, 1);
+	memset(b + HDR, 0, 24);
+	frame_put_le16(b + HDR, 25);
+	b[HDR + 3] = s->sign ? 2 : 1;		/* SecurityMode */
+	frame_put_le16(b + HDR + 12, HDR + 24);	/* SecurityBufferOffset */
+	frame_put_le16(b + HDR + 14, (uint16_t)blob_len);
+	memcpy(b + HDR + 24, blob, blob_len);
+	rc = transact(s, b, HDR + 24 + blob_len, q, st);
+	free(b);
+	if (rc != 0) {
+		return rc;
+	}
+	off = frame_get_le16((*q)->data + HDR + 4);
+	n = frame_get_le16((*q)->data + HDR + 6);
+	if ((*q)->len < HDR + 8 || off > (*q)->len || n > (*q)->len - off) {
+		snprintf(s->err, sizeof(s->err), "SESSION_SETUP: security "
+		    "buffer out of range");
+		free(*q);
+		*q = NULL;
+		return -EPROTO;
+	}
+	*sec = (*q)->data + off;
+	*sec_len = n;
+	return 0;
+}
+
+/*
+ * SESSION_SETUP with NTLMSSP (raw, not wrapped in SPNEGO: smbd's SPNEGO
+ * falls back to a mechanism whose magic the token carries) and an NTLMv2
+ * response; the session key gives the SMB 3.0.x signing and encryption
+ * keys ([MS-SMB2] 3.3.5.5.3), and the final response's signature is
+ * checked with them.
+ */
+int
+smb2c_session_setup_ntlm(struct smb2c *s, const char *user,
+    const char *password)
+{
+	uint8_t neg[NTLM_NEGOTIATE_LEN], cc[8], key[16], *auth = NULL;
+	struct ntlm_challenge c;
+	struct peer_pdu *q = NULL;
+	const uint8_t *sec;
+	size_t sec_len, auth_len = 0;
+	uint32_t st;
+	int rc;
+
+	rc = session_setup_leg(s, neg, ntlm_negotiate(neg), &q, &st, &sec,
+	    &sec_len);
+	if (rc != 0) {
+		return rc;
+	}
+	if (st != STATUS_MORE_PROCESSING_REQUIRED ||
+	    ntlm_parse_challenge(sec, sec_len, &c) != 0) {
+		snprintf(s->err, sizeof(s->err), "SESSION_SETUP 1: status "
+		    "%#x, %zu bytes of security buffer", st, sec_len);
+		free(q);
+		return -EACCES;
+	}
+	s->session_id = frame_get_le64(q->data + 40);
+	if (getentropy(cc, sizeof(cc)) != 0) {
+		free(q);
+		return -errno;
+	}
+	rc = ntlm_authenticate(&c, user, password, cc, &auth, &auth_len, key);
+	free(q);	/* c pointed into it: done with c */
+	q = NULL;
+	if (rc != 0) {
+		snprintf(s->err, sizeof(s->err), "NTLMSSP: %s", strerror(-rc));
+		return rc;
+	}
+	rc = session_setup_leg(s, auth, auth_len, &q, &st, &sec, &sec_len);
+	free(auth);
+	if (rc != 0) {
+		return rc;
+	}
+	if (st != STATUS_OK) {
+		snprintf(s->err, sizeof(s->err), "SESSION_SETUP 2: status %#x",
+		    st);
+		free(q);
+		return -EACCES;
+	}
+	smb3_kdf(key, "SMB2AESCMAC", 12, "SmbSign", 8, s->sign_key);
+	smb3_kdf(key, "SMB2AESCCM", 11, "ServerIn ", 10, s->enc_key);
+	smb3_kdf(key, "SMB2AESCCM", 11, "ServerOut", 10, s->dec_key);
+	s->keys = true;
+	if (frame_get_le32(q->data + 16) & SMB2_FLAGS_SIGNED) {
+		if (!smb3_verify(s->sign_key, q->data, q->len)) {
+			snprintf(s->err, sizeof(s->err), "SESSION_SETUP: the "
+			    "final response's signature does not verify "
+			    "with the derived key");
+			free(q);
+			return -EBADMSG;
+		}
+		s->verified++;
+	} else if (s->sign) {
+		snprintf(s->err, sizeof(s->err), "SESSION_SETUP: the final "
+		    "response of a signed session is not signed");
+		free(q);
+		return -EBADMSG;
+	}
+	free(q);
+	return 0;
+}
+
+/* CREATE @name (overwrite or create) for reading and writing. */
+int
+smb2c_create(struct smb2c *s, const char *name)
+{
+	uint8_t b[HDR + 56 + 2 * 128];
+	struct peer_pdu *q = NULL;
+	size_t n = strlen(name), i;
+	uint32_t st;
+	int rc;
+
+	if (n == 0 || n > 128) {
+		return -ENAMETOOLONG;
+	}
+	header(s, b, SMB2_CREATE, 1);
+	memset(b + HDR, 0, 56);
+	frame_put_le16(b + HDR, 57);
+	frame_put_le32(b + HDR + 4, 2);		/* Impersonation */
+	frame_put_le32(b + HDR + 24, 0x0012019f);	/* GENERIC rw */
+	frame_put_le32(b + HDR + 28, 0x80);	/* FILE_ATTRIBUTE_NORMAL */
+	frame_put_le32(b + HDR + 32, 7);		/* share everything */
+	frame_put_le32(b + HDR + 36, 5);		/* FILE_OVERWRITE_IF */
+	frame_put_le32(b + HDR + 40, 0x40);	/* FILE_NON_DIRECTORY_FILE */
+	frame_put_le16(b + HDR + 44, HDR + 56);	/* NameOffset */
+	frame_put_le16(b + HDR + 46, (uint16_t)(2 * n));
+	for (i = 0; i < n; i++) {
+		frame_put_le16(b + HDR + 56 + 2 * i, (uint8_t)name[i]);
+	}
+	rc = transact(s, b, HDR + 56 + 2 * n, &q, &st);
+	if (rc != 0) {
+		return rc;
+	}
+	if (st != STATUS_OK || q->len < HDR + 88) {
+		snprintf(s->err, sizeof(s->err), "CREATE %s: status %#x", name,
+		    st);
+		free(q);
+		return -EIO;
+	}
+	memcpy(s->fid, q->data + HDR + 64, 16);
+	free(q);
+	return 0;
+}
+
+int
+smb2c_close(struct smb2c *s)
+{
+	uint8_t b[HDR + 24];
+	struct peer_pdu *q = NULL;
+	uint32_t st;
+	int rc;
+
+	header(s, b, SMB2_CLOSE, 1);
+	memset(b + HDR, 0, 24);
+	frame_put_le16(b + HDR, 24);
+	memcpy(b + HDR + 8, s->fid, 16);
+	rc = transact(s, b, sizeof(b), &q, &st);
+	if (rc != 0) {
+		return rc;
+	}
+	free(q);
+	if (st != STATUS_OK) {
+		snprintf(s->err, sizeof(s->err), "CLOSE: status %#x", st);
+		return -EIO;
+	}
+	return 0;
 }
 
 int
@@ -407,7 +718,7 @@ smb2c_write(struct smb2c *s, uint64_t off, const uint8_t *data, uint32_t len,
 	frame_put_le16(b + HDR, 49);
 	frame_put_le16(b + HDR + 2, HDR + 48);		/* DataOffset */
 	frame_put_le64(b + HDR + 8, off);			/* Offset */
-	memset(b + HDR + 16, 0x11, 16);		/* FileId */
+	memcpy(b + HDR + 16, s->fid, 16);		/* FileId */
 	if (ch == SMB2C_INLINE) {
 		frame_put_le32(b + HDR + 4, len);		/* Length */
 		memcpy(b + HDR + 48, data, len);
@@ -471,7 +782,7 @@ smb2c_read(struct smb2c *s, uint64_t off, uint8_t *data, uint32_t len,
 	b[HDR + 2] = 0x50;			/* Padding */
 	frame_put_le32(b + HDR + 4, len);			/* Length */
 	frame_put_le64(b + HDR + 8, off);			/* Offset */
-	memset(b + HDR + 16, 0x11, 16);		/* FileId */
+	memcpy(b + HDR + 16, s->fid, 16);		/* FileId */
 	frame_put_le32(b + HDR + 32,
 	    1);			/* MinimumCount */
 	if (ch != SMB2C_INLINE) {

@@ -2,7 +2,10 @@
  * smb2c: the SMB2 client side of sdpeer: just enough SMB2 to negotiate
  * with a chosen ClientGuid, set up a session and a tree, query network
  * interfaces, and READ and WRITE with RDMA_V1 and RDMA_V1_INVALIDATE
- * channels over client buffers registered for remote access.
+ * channels over client buffers registered for remote access. Against
+ * mini-smbd the session is anonymous and the file implied; against a
+ * real smbd the session is NTLMv2-authenticated, requests are signed or
+ * encrypted on request (smb2sec.h), and a CREATE opens the file.
  */
 #ifndef SMBDIRECTD_SMB2C_H
 #define SMBDIRECTD_SMB2C_H
@@ -15,6 +18,8 @@
 #define SMB2_NEGOTIATE		0x0000
 #define SMB2_SESSION_SETUP	0x0001
 #define SMB2_TREE_CONNECT	0x0003
+#define SMB2_CREATE		0x0005
+#define SMB2_CLOSE		0x0006
 #define SMB2_READ		0x0008
 #define SMB2_WRITE		0x0009
 #define SMB2_IOCTL		0x000b
@@ -55,6 +60,19 @@ struct smb2c {
 	uint16_t	 dialect;
 	uint64_t	 invalidated;	/* responses that invalidated a token */
 	uint64_t	 rdma_bytes;
+	uint8_t		 fid[16];	/* FileId of the open (CREATE) */
+	bool		 sign;		/* require signing; sign requests */
+	bool		 encrypt;	/* encrypt requests (AES-128-CCM) */
+	bool		 keys;		/* session keys derived */
+	bool		 forge;		/* the next signature is wrong */
+	uint8_t		 sign_key[16];
+	uint8_t		 enc_key[16];	/* ServerIn: client to server */
+	uint8_t		 dec_key[16];	/* ServerOut */
+	uint64_t	 nonce;
+	uint64_t	 interim;	/* STATUS_PENDING responses seen */
+	uint64_t	 verified;	/* responses whose signature checked */
+	uint64_t	 decrypted;	/* responses decrypted */
+	uint32_t	 last_status;	/* of the last final response */
 	char		 err[256];
 };
 
@@ -62,7 +80,11 @@ int	smb2c_init(struct smb2c *, struct peer *, size_t buf_len);
 void	smb2c_fini(struct smb2c *);
 int	smb2c_negotiate(struct smb2c *, const uint8_t guid[16]);
 int	smb2c_session_setup(struct smb2c *);
+int	smb2c_session_setup_ntlm(struct smb2c *, const char *user,
+	    const char *password);
 int	smb2c_tree_connect(struct smb2c *, const char *unc);
+int	smb2c_create(struct smb2c *, const char *name);
+int	smb2c_close(struct smb2c *);
 int	smb2c_query_interfaces(struct smb2c *, unsigned *n_rdma,
 	    char *first_addr, size_t len);
 int	smb2c_write(struct smb2c *, uint64_t off, const uint8_t *data,
