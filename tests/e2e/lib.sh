@@ -340,7 +340,9 @@ samba_prepare() {
 
 # samba_conf DIR LOG INTERFACES [LINE...]: an smb.conf (printed) with its
 # state under DIR, its log in LOG, serving [share] on INTERFACES; each
-# LINE goes into [global].
+# LINE goes into [global]. SMB 3.0 and up: "SMB3" alone means 3.1.1 to
+# Samba, and sdpeer's SMB2 client (samba.sh's signed and encrypted
+# sessions) speaks 3.0.2; the kernel client still negotiates 3.1.1.
 samba_conf() {
 	local s=$1 log=$2 ifs=$3 l
 	shift 3
@@ -349,7 +351,7 @@ samba_conf() {
 	interfaces = $ifs
 	bind interfaces only = yes
 	smb ports = 445
-	server min protocol = SMB3
+	server min protocol = SMB3_00
 	passdb backend = tdbsam:$s/private/passdb.tdb
 	private dir = $s/private
 	lock directory = $s/lock

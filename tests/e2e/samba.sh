@@ -173,6 +173,64 @@ signed_mount() {
 check "siw with -o sign: a signed session, 64 MiB both ways, sha256 equal" \
 	signed_mount
 
+# Signed and encrypted sessions that ask for RDMA. No Linux client does
+# (smb3_use_rdma_offload() refuses signing and encryption up to today's
+# kernels), so sdpeer is the client: NTLMv2 as $SMB_USER, SMB 3.0.2 keys,
+# AES-CMAC or AES-128-CCM (tests/peer/smb2sec.c, checked against
+# [MS-NLMP] 4.2.4 by test_smb2sec).
+# - signed (MODE sign): WRITE and READ of TOTAL bytes by RDMA channels,
+#   every response's signature verified by sdpeer; then a READ and a
+#   WRITE with an RDMA channel whose signature is wrong must be refused
+#   with ACCESS_DENIED before any RDMA moves (smbd logs both as a bad
+#   signature, the refused READ leaves sdpeer's buffer zero, the file
+#   keeps its bytes), so the daemon moved exactly TOTAL each way.
+# - encrypted (MODE encrypt): inline I/O works (64 KiB requests: a PDU
+#   goes whole within the server's MaxFragmentedSize), every response
+#   decrypts;
+#   a READ and a WRITE with an RDMA channel are refused with
+#   INVALID_PARAMETER (the payload would travel in clear: see
+#   samba/README.md, "Encryption"), and the daemon moves nothing.
+sdpeer_session() {
+	local t=$1 addr=$2 mode=$3 total=$4 channel=$5 io=$6 rr0 rw0 bad0 rr rw
+	local bad out rc
+	rr0=$(metric smbdirect_rdma_read_bytes_total)
+	rw0=$(metric smbdirect_rdma_write_bytes_total)
+	bad0=$(grep -c "Bad SMB2" "$SMBD_LOG")
+	out=$("$SDPEER" --smb2 --user "$SMB_USER%$SMB_PASS" \
+		--share '\\server\share' --file "sdpeer-$t-$mode" "--$mode" \
+		--write-read "$total" --channel "$channel" --io-size "$io" \
+		--expect-refusals \
+		"$addr" 2>"$TB_OUT/sdpeer-$t-$mode.err")
+	rc=$?
+	printf '%s\n' "$out" >"$TB_OUT/sdpeer-$t-$mode.json"
+	printf '%s\n' "$out" | jq -c 'if .result then {result, detail}
+		else . end' 2>&1 | sed 's/^/       /'
+	wait_until 30 conns_active 0 || { say "       the connection remains"; return 1; }
+	rr=$(( $(metric smbdirect_rdma_read_bytes_total) - rr0 ))
+	rw=$(( $(metric smbdirect_rdma_write_bytes_total) - rw0 ))
+	bad=$(( $(grep -c "Bad SMB2" "$SMBD_LOG") - bad0 ))
+	say "       $t $mode: daemon RDMA READ $rr bytes, RDMA WRITE $rw bytes; smbd logged $bad bad signatures"
+	[ "$rc" -eq 0 ] || { say "       sdpeer: $(printf '%s\n' "$out" | tail -n 1)"; return 1; }
+	printf '%s\n' "$out" | jq -e -s --arg m "$mode" \
+		'(map(select(.security)) | length == 1) and
+		 (map(select(.refusals)) | length == 1) and
+		 (map(select(.security))[0].security |
+		  if $m == "sign" then .signed and .responses_verified > 0
+		  else .encrypted and .responses_decrypted > 0 end)' \
+		>/dev/null || { say "       sdpeer did not report the session"; return 1; }
+	if [ "$mode" = sign ]; then
+		eq "$rr" "$total" && eq "$rw" "$total" && eq "$bad" 2
+	else
+		eq "$rr" 0 && eq "$rw" 0 && eq "$bad" 0
+	fi
+}
+check "siw: a signed session offloads READ and WRITE (RDMA_V1_INVALIDATE, 16 MiB); wrong signatures with RDMA channels are refused before any RDMA" \
+	sdpeer_session siw "$TB_SIW_ADDR" sign $((16 << 20)) rdma-inv 1M
+check "rxe: a signed session offloads READ and WRITE (RDMA_V1, 16 MiB); wrong signatures with RDMA channels are refused before any RDMA" \
+	sdpeer_session rxe "$TB_RXE_ADDR" sign $((16 << 20)) rdma 1M
+check "siw: an encrypted session moves data inline; RDMA channels in encrypted requests are refused, nothing moves by RDMA" \
+	sdpeer_session siw "$TB_SIW_ADDR" encrypt $((4 << 20)) inline 64K
+
 # user action: a multichannel mount. The client opens a second SMB
 # Direct connection to the server's other RDMA interface (from
 # FSCTL_QUERY_NETWORK_INTERFACE_INFO); the smbd forked for it reads the
