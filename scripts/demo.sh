@@ -8,7 +8,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top/build"
 make -j"$(nproc)" check-programs >/dev/null
 # Samba patched by samba/patches: seconds from the cache, otherwise a
-# build of about a quarter of an hour on 2 cores.
+# build of 6 to 15 minutes on 2 cores.
 SAMBA_BIN=$("$top/samba/build.sh")
 export SAMBA_BIN
 TB_ENV="SAMBA_BIN ${TB_ENV:-}" exec "$top/tests/vm/testbed.sh" run \
