@@ -8,67 +8,29 @@
 #include <string.h>
 
 #include "examples/mini-smbd-smb2.h"
+#include "proto/frame.h"
 
 #define SMB2_FLAGS_SERVER_TO_REDIR	0x00000001u
 #define SMB2_SHARE_TYPE_DISK		0x01
 #define FILE_ALL_ACCESS			0x001f01ffu
 
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void
-put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) | (uint32_t)get16(p + 2) << 16;
-}
-
-static uint64_t
-get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
 int
 msmb2_parse(const uint8_t *pdu, size_t len, struct msmb2_hdr *out)
 {
 	if (len < MSMB2_HDR_LEN || memcmp(pdu, "\xfeSMB", 4) != 0 ||
-	    get16(pdu + 4) != MSMB2_HDR_LEN ||
-	    (get32(pdu + 16) & SMB2_FLAGS_SERVER_TO_REDIR) != 0) {
+	    frame_get_le16(pdu + 4) != MSMB2_HDR_LEN ||
+	    (frame_get_le32(pdu + 16) & SMB2_FLAGS_SERVER_TO_REDIR) != 0) {
 		return -EPROTO;
 	}
-	out->credit_charge = get16(pdu + 6);
-	out->command = get16(pdu + 12);
-	out->credit_request = get16(pdu + 14);
-	out->flags = get32(pdu + 16);
-	out->next_command = get32(pdu + 20);
-	out->message_id = get64(pdu + 24);
-	out->process_id = get32(pdu + 32);
-	out->tree_id = get32(pdu + 36);
-	out->session_id = get64(pdu + 40);
+	out->credit_charge = frame_get_le16(pdu + 6);
+	out->command = frame_get_le16(pdu + 12);
+	out->credit_request = frame_get_le16(pdu + 14);
+	out->flags = frame_get_le32(pdu + 16);
+	out->next_command = frame_get_le32(pdu + 20);
+	out->message_id = frame_get_le64(pdu + 24);
+	out->process_id = frame_get_le32(pdu + 32);
+	out->tree_id = frame_get_le32(pdu + 36);
+	out->session_id = frame_get_le64(pdu + 40);
 	return 0;
 }
 
@@ -83,16 +45,16 @@ rsp_header(const struct msmb2_hdr *req, uint32_t status, uint8_t *out)
 {
 	memset(out, 0, MSMB2_HDR_LEN);
 	memcpy(out, "\xfeSMB", 4);
-	put16(out + 4, MSMB2_HDR_LEN);
-	put16(out + 6, req->credit_charge);
-	put32(out + 8, status);
-	put16(out + 12, req->command);
-	put16(out + 14, req->credit_request > 0 ? req->credit_request : 1);
-	put32(out + 16, SMB2_FLAGS_SERVER_TO_REDIR);
-	put64(out + 24, req->message_id);
-	put32(out + 32, req->process_id);
-	put32(out + 36, req->tree_id);
-	put64(out + 40, req->session_id);
+	frame_put_le16(out + 4, MSMB2_HDR_LEN);
+	frame_put_le16(out + 6, req->credit_charge);
+	frame_put_le32(out + 8, status);
+	frame_put_le16(out + 12, req->command);
+	frame_put_le16(out + 14, req->credit_request > 0 ? req->credit_request : 1);
+	frame_put_le32(out + 16, SMB2_FLAGS_SERVER_TO_REDIR);
+	frame_put_le64(out + 24, req->message_id);
+	frame_put_le32(out + 32, req->process_id);
+	frame_put_le32(out + 36, req->tree_id);
+	frame_put_le64(out + 40, req->session_id);
 }
 
 int
@@ -103,15 +65,15 @@ msmb2_pick_dialect(const uint8_t *pdu, size_t len, uint16_t *dialect)
 	unsigned i;
 
 	/* StructureSize 36, DialectCount at 2, Dialects at 36. */
-	if (len < MSMB2_HDR_LEN + 36 || get16(b) != 36) {
+	if (len < MSMB2_HDR_LEN + 36 || frame_get_le16(b) != 36) {
 		return -EPROTO;
 	}
-	count = get16(b + 2);
+	count = frame_get_le16(b + 2);
 	if (count == 0 || len - MSMB2_HDR_LEN - 36 < (size_t)count * 2) {
 		return -EPROTO;
 	}
 	for (i = 0; i < count; i++) {
-		d = get16(b + 36 + i * 2);
+		d = frame_get_le16(b + 36 + i * 2);
 		if ((d == 0x0300 || d == 0x0302) && d > best) {
 			best = d;
 		}
@@ -134,7 +96,7 @@ msmb2_error(const struct msmb2_hdr *req, uint32_t status, uint8_t *out)
 	 * byte of ErrorData the spec requires when ByteCount is 0.
 	 */
 	memset(b, 0, 9);
-	put16(b, 9);
+	frame_put_le16(b, 9);
 	return MSMB2_ERROR_LEN;
 }
 
@@ -147,20 +109,20 @@ msmb2_negotiate(const struct msmb2_hdr *req, uint16_t dialect,
 
 	rsp_header(req, STATUS_SUCCESS, out);
 	memset(b, 0, 65);
-	put16(b, 65);			/* StructureSize */
-	put16(b + 2, 0x0001);		/* SecurityMode: signing enabled */
-	put16(b + 4, dialect);		/* DialectRevision */
+	frame_put_le16(b, 65);			/* StructureSize */
+	frame_put_le16(b + 2, 0x0001);		/* SecurityMode: signing enabled */
+	frame_put_le16(b + 4, dialect);		/* DialectRevision */
 	memcpy(b + 8, server_guid, 16);	/* ServerGuid */
 	/*
 	 * Capabilities 0. A real server also sets MULTI_CHANNEL (0x08):
 	 * Windows asks FSCTL_QUERY_NETWORK_INTERFACE_INFO only then.
 	 */
-	put32(b + 28, max_rw);		/* MaxTransactSize */
-	put32(b + 32, max_rw);		/* MaxReadSize */
-	put32(b + 36, max_rw);		/* MaxWriteSize */
-	put64(b + 40, filetime);	/* SystemTime */
+	frame_put_le32(b + 28, max_rw);		/* MaxTransactSize */
+	frame_put_le32(b + 32, max_rw);		/* MaxReadSize */
+	frame_put_le32(b + 36, max_rw);		/* MaxWriteSize */
+	frame_put_le64(b + 40, filetime);	/* SystemTime */
 	/* ServerStartTime 0; the empty security buffer where it would be. */
-	put16(b + 56, MSMB2_HDR_LEN + 64);
+	frame_put_le16(b + 56, MSMB2_HDR_LEN + 64);
 	return MSMB2_NEGOTIATE_LEN;
 }
 
@@ -174,8 +136,8 @@ msmb2_session_setup(const struct msmb2_hdr *req, uint64_t session_id,
 	h.session_id = session_id;
 	rsp_header(&h, STATUS_SUCCESS, out);
 	memset(b, 0, 9);
-	put16(b, 9);			/* StructureSize */
-	put16(b + 4, MSMB2_HDR_LEN + 8);	/* SecurityBufferOffset */
+	frame_put_le16(b, 9);			/* StructureSize */
+	frame_put_le16(b + 4, MSMB2_HDR_LEN + 8);	/* SecurityBufferOffset */
 	return MSMB2_SESSION_SETUP_LEN;
 }
 
@@ -189,9 +151,9 @@ msmb2_tree_connect(const struct msmb2_hdr *req, uint32_t tree_id,
 	h.tree_id = tree_id;
 	rsp_header(&h, STATUS_SUCCESS, out);
 	memset(b, 0, 16);
-	put16(b, 16);			/* StructureSize */
+	frame_put_le16(b, 16);			/* StructureSize */
 	b[2] = SMB2_SHARE_TYPE_DISK;
-	put32(b + 12, FILE_ALL_ACCESS);	/* MaximalAccess */
+	frame_put_le32(b + 12, FILE_ALL_ACCESS);	/* MaximalAccess */
 	return MSMB2_TREE_CONNECT_LEN;
 }
 
@@ -201,8 +163,8 @@ msmb2_empty(const struct msmb2_hdr *req, uint8_t *out)
 	uint8_t *b = out + MSMB2_HDR_LEN;
 
 	rsp_header(req, STATUS_SUCCESS, out);
-	put16(b, 4);			/* StructureSize */
-	put16(b + 2, 0);
+	frame_put_le16(b, 4);			/* StructureSize */
+	frame_put_le16(b + 2, 0);
 	return MSMB2_EMPTY_LEN;
 }
 
@@ -212,13 +174,13 @@ msmb2_ioctl_parse(const uint8_t *pdu, size_t len, struct msmb2_ioctl *out)
 	const uint8_t *b = pdu + MSMB2_HDR_LEN;
 
 	/* 56 fixed bytes; Buffer may be empty when there is no input. */
-	if (len < MSMB2_HDR_LEN + 56 || get16(pdu + 12) != SMB2_IOCTL ||
-	    get16(b) != 57) {
+	if (len < MSMB2_HDR_LEN + 56 || frame_get_le16(pdu + 12) != SMB2_IOCTL ||
+	    frame_get_le16(b) != 57) {
 		return -EPROTO;
 	}
-	out->ctl_code = get32(b + 4);
+	out->ctl_code = frame_get_le32(b + 4);
 	memcpy(out->file_id, b + 8, 16);
-	out->max_output = get32(b + 44);
+	out->max_output = frame_get_le32(b + 44);
 	return 0;
 }
 
@@ -230,16 +192,16 @@ msmb2_ioctl(const struct msmb2_hdr *req, const struct msmb2_ioctl *io,
 
 	rsp_header(req, STATUS_SUCCESS, out);
 	memset(b, 0, 48);
-	put16(b, 49);			/* StructureSize */
-	put32(b + 4, io->ctl_code);
+	frame_put_le16(b, 49);			/* StructureSize */
+	frame_put_le32(b + 4, io->ctl_code);
 	memcpy(b + 8, io->file_id, 16);
 	/*
 	 * [MS-SMB2] 3.3.5.15.11: InputOffset at the Buffer, InputCount 0,
 	 * OutputOffset = InputOffset + InputCount rounded up to 8, Flags 0.
 	 */
-	put32(b + 24, MSMB2_IOCTL_OUTPUT_OFF);
-	put32(b + 32, MSMB2_IOCTL_OUTPUT_OFF);
-	put32(b + 36, output_len);
+	frame_put_le32(b + 24, MSMB2_IOCTL_OUTPUT_OFF);
+	frame_put_le32(b + 32, MSMB2_IOCTL_OUTPUT_OFF);
+	frame_put_le32(b + 36, output_len);
 	if (output_len == 0) {
 		out[MSMB2_IOCTL_OUTPUT_OFF] = 0;	/* Buffer: 1 byte */
 		return MSMB2_IOCTL_OUTPUT_OFF + 1;
@@ -255,10 +217,10 @@ msmb2_read(const struct msmb2_hdr *req, uint32_t data_len,
 
 	rsp_header(req, STATUS_SUCCESS, out);
 	memset(b, 0, 16);
-	put16(b, 17);			/* StructureSize */
+	frame_put_le16(b, 17);			/* StructureSize */
 	b[2] = MSMB2_READ_DATA_OFF;	/* DataOffset */
-	put32(b + 4, data_len);		/* DataLength */
-	put32(b + 8, remaining);	/* DataRemaining */
+	frame_put_le32(b + 4, data_len);		/* DataLength */
+	frame_put_le32(b + 8, remaining);	/* DataRemaining */
 	if (data_len == 0) {
 		/*
 		 * No Buffer byte when the data went by RDMA: the Linux
@@ -280,8 +242,8 @@ msmb2_write(const struct msmb2_hdr *req, uint32_t count, uint8_t *out)
 	rsp_header(req, STATUS_SUCCESS, out);
 	/* StructureSize says 17; the structure has 16 bytes and no Buffer. */
 	memset(b, 0, 16);
-	put16(b, 17);
-	put32(b + 4, count);		/* Count */
+	frame_put_le16(b, 17);
+	frame_put_le32(b + 4, count);		/* Count */
 	return MSMB2_WRITE_LEN;
 }
 

@@ -9,42 +9,10 @@
 
 #include "gwsmb2.h"
 
-uint16_t
-gw_le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-uint32_t
-gw_le32(const uint8_t *p)
-{
-	return (uint32_t)gw_le16(p) | (uint32_t)gw_le16(p + 2) << 16;
-}
-
-uint64_t
-gw_le64(const uint8_t *p)
-{
-	return (uint64_t)gw_le32(p) | (uint64_t)gw_le32(p + 4) << 32;
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
 void
 gw_set_next(uint8_t *hdr, uint32_t next)
 {
-	put32(hdr + 20, next);
+	frame_put_le32(hdr + 20, next);
 }
 
 int
@@ -66,7 +34,7 @@ gw_chain_parse(const uint8_t *pdu, size_t len, struct gw_chain *out)
 		struct gw_cmd *k;
 
 		if (len - off < GW_HDR || h[0] != 0xfe || h[1] != 'S' ||
-		    h[2] != 'M' || h[3] != 'B' || gw_le16(h + 4) != GW_HDR) {
+		    h[2] != 'M' || h[3] != 'B' || frame_get_le16(h + 4) != GW_HDR) {
 			return -EPROTO;
 		}
 		if (c.n == GW_MAX_CHAIN) {
@@ -74,12 +42,12 @@ gw_chain_parse(const uint8_t *pdu, size_t len, struct gw_chain *out)
 		}
 		k = &c.cmd[c.n++];
 		k->off = off;
-		k->command = gw_le16(h + 12);
-		k->credit_charge = gw_le16(h + 6);
-		k->status = gw_le32(h + 8);
-		k->flags = gw_le32(h + 16);
-		k->msg_id = gw_le64(h + 24);
-		next = gw_le32(h + 20);
+		k->command = frame_get_le16(h + 12);
+		k->credit_charge = frame_get_le16(h + 6);
+		k->status = frame_get_le32(h + 8);
+		k->flags = frame_get_le32(h + 16);
+		k->msg_id = frame_get_le64(h + 24);
+		next = frame_get_le32(h + 20);
 		if (next == 0) {
 			k->len = len - off;
 			break;
@@ -98,16 +66,16 @@ void
 gw_read_req_strip(uint8_t *cmd, size_t len)
 {
 	uint8_t *b = cmd + GW_HDR;
-	uint16_t ci = gw_le16(b + 44), ci_len = gw_le16(b + 46);
+	uint16_t ci = frame_get_le16(b + 44), ci_len = frame_get_le16(b + 46);
 
 	/* The caller parsed it, so ci..ci+ci_len lies within @len. */
 	if (ci >= GW_HDR + 48 && (size_t)ci + ci_len <= len) {
 		memset(cmd + ci, 0, ci_len);
 	}
-	put32(b + 36, 0);	/* Channel */
-	put32(b + 40, 0);	/* RemainingBytes */
-	put16(b + 44, 0);	/* ReadChannelInfoOffset */
-	put16(b + 46, 0);	/* ReadChannelInfoLength */
+	frame_put_le32(b + 36, 0);	/* Channel */
+	frame_put_le32(b + 40, 0);	/* RemainingBytes */
+	frame_put_le16(b + 44, 0);	/* ReadChannelInfoOffset */
+	frame_put_le16(b + 46, 0);	/* ReadChannelInfoLength */
 }
 
 size_t
@@ -118,12 +86,12 @@ gw_write_req_plain(const uint8_t *cmd, uint32_t data_len,
 
 	memcpy(out, cmd, GW_WRITE_REQ_LEN);
 	gw_set_next(out, 0);
-	put16(b + 2, GW_WRITE_REQ_LEN);	/* DataOffset */
-	put32(b + 4, data_len);		/* Length */
-	put32(b + 32, 0);		/* Channel */
-	put32(b + 36, 0);		/* RemainingBytes */
-	put16(b + 40, 0);		/* WriteChannelInfoOffset */
-	put16(b + 42, 0);		/* WriteChannelInfoLength */
+	frame_put_le16(b + 2, GW_WRITE_REQ_LEN);	/* DataOffset */
+	frame_put_le32(b + 4, data_len);		/* Length */
+	frame_put_le32(b + 32, 0);		/* Channel */
+	frame_put_le32(b + 36, 0);		/* RemainingBytes */
+	frame_put_le16(b + 40, 0);		/* WriteChannelInfoOffset */
+	frame_put_le16(b + 42, 0);		/* WriteChannelInfoLength */
 	return GW_WRITE_REQ_LEN;
 }
 
@@ -133,11 +101,11 @@ gw_read_resp_data(const uint8_t *cmd, size_t len, uint32_t *off,
 {
 	uint32_t o, l;
 
-	if (len < GW_HDR + 16 || gw_le16(cmd + GW_HDR) != 17) {
+	if (len < GW_HDR + 16 || frame_get_le16(cmd + GW_HDR) != 17) {
 		return -EPROTO;
 	}
 	o = cmd[GW_HDR + 2];
-	l = gw_le32(cmd + GW_HDR + 4);
+	l = frame_get_le32(cmd + GW_HDR + 4);
 	if (l > 0 && (o < GW_HDR + 16 || o > len || l > len - o)) {
 		return -EPROTO;
 	}
@@ -155,10 +123,10 @@ gw_read_resp_rdma(const uint8_t *resp_hdr, uint32_t bytes,
 	memcpy(out, resp_hdr, GW_HDR);
 	gw_set_next(out, 0);
 	memset(b, 0, 16);
-	put16(b, 17);			/* StructureSize, as the spec says */
+	frame_put_le16(b, 17);			/* StructureSize, as the spec says */
 	b[2] = 0x50;			/* DataOffset: right after the body */
-	put32(b + 4, 0);		/* DataLength: none inline */
-	put32(b + 8, bytes);		/* DataRemaining: sent by RDMA */
+	frame_put_le32(b + 4, 0);		/* DataLength: none inline */
+	frame_put_le32(b + 8, bytes);		/* DataRemaining: sent by RDMA */
 	return GW_HDR;
 }
 
@@ -167,10 +135,10 @@ gw_echo_for(const uint8_t *req, uint8_t out[GW_ECHO_REQ_LEN])
 {
 	memset(out, 0, GW_ECHO_REQ_LEN);
 	memcpy(out, req, 8);		/* ProtocolId, size, CreditCharge */
-	put16(out + 12, GW_CMD_ECHO);
+	frame_put_le16(out + 12, GW_CMD_ECHO);
 	memcpy(out + 14, req + 14, 2);	/* CreditRequest */
 	memcpy(out + 24, req + 24, 8);	/* MessageId */
-	put16(out + GW_HDR, 4);		/* ECHO StructureSize */
+	frame_put_le16(out + GW_HDR, 4);		/* ECHO StructureSize */
 	return GW_ECHO_COPIED;
 }
 
@@ -181,11 +149,11 @@ gw_error_resp(const uint8_t *req_hdr, uint32_t status, uint16_t credits,
 	memset(out, 0, GW_ERROR_RESP_LEN);
 	memcpy(out, req_hdr, GW_HDR);
 	memset(out + 48, 0, 16);	/* no signature: we hold no key */
-	put32(out + 8, status);
-	put16(out + 14, credits);
-	put32(out + 16, (gw_le32(req_hdr + 16) & GW_FLAG_RELATED) |
+	frame_put_le32(out + 8, status);
+	frame_put_le16(out + 14, credits);
+	frame_put_le32(out + 16, (frame_get_le32(req_hdr + 16) & GW_FLAG_RELATED) |
 	    GW_FLAG_RESPONSE);
 	gw_set_next(out, 0);
-	put16(out + GW_HDR, 9);		/* ERROR StructureSize */
+	frame_put_le16(out + GW_HDR, 9);		/* ERROR StructureSize */
 	return GW_HDR;
 }

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "frame.h"
+
 #define GW_HDR			64
 #define GW_MAX_CHAIN		32
 #define GW_CMD_ECHO		0x000d
@@ -112,9 +114,5 @@ size_t	gw_error_resp(const uint8_t *req_hdr, uint32_t status,
 
 /* Set a command's NextCommand field. */
 void	gw_set_next(uint8_t *hdr, uint32_t next);
-
-uint16_t gw_le16(const uint8_t *);
-uint32_t gw_le32(const uint8_t *);
-uint64_t gw_le64(const uint8_t *);
 
 #endif

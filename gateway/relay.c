@@ -847,7 +847,7 @@ down_read_rdma(struct relay *r, const uint8_t *head, size_t head_len,
 {
 	uint8_t resp[GW_READ_RESP_RDMA_LEN], skip[256];
 	uint32_t off = head[GW_HDR + 2];
-	uint32_t n = gw_le32(head + GW_HDR + 4);
+	uint32_t n = frame_get_le32(head + GW_HDR + 4);
 	size_t rest;
 	unsigned nd;
 	int s, rc;
@@ -892,7 +892,7 @@ down_read_rdma(struct relay *r, const uint8_t *head, size_t head_len,
 	rdebug(r, "conn=%llu: READ response %llu: %u bytes by RDMA WRITE "
 	    "(slot %d) to %u descriptors, first %#llx+%u token %#x, "
 	    "invalidate %#x", (unsigned long long)r->conn_id,
-	    (unsigned long long)gw_le64(head + 24), n, s, nd,
+	    (unsigned long long)frame_get_le64(head + 24), n, s, nd,
 	    (unsigned long long)pcopy->desc[0].offset, pcopy->desc[0].length,
 	    pcopy->desc[0].token, pcopy->invalidate);
 	pthread_mutex_lock(&r->wlock);
@@ -971,7 +971,7 @@ down_compound(struct relay *r, uint8_t *buf, size_t len)
 
 		if (have[i] && pc[i].kind == PEND_SUBST) {
 			copied(r, GW_COPY_PDU_MEMCPY, gw_error_resp(
-			    pc[i].req_hdr, pc[i].status, gw_le16(cmd + 14),
+			    pc[i].req_hdr, pc[i].status, frame_get_le16(cmd + 14),
 			    errbuf));
 			piece = errbuf;
 			plen = sizeof(errbuf);
@@ -1059,13 +1059,13 @@ down_thread_main(void *arg)
 			}
 			/* Single, final READ response for an RDMA read? */
 			have = false;
-			if (head[0] == 0xfe && gw_le32(head + 20) == 0 &&
-			    gw_le16(head + 12) == GW_CMD_READ &&
-			    gw_le32(head + 8) == 0) {
+			if (head[0] == 0xfe && frame_get_le32(head + 20) == 0 &&
+			    frame_get_le16(head + 12) == GW_CMD_READ &&
+			    frame_get_le32(head + 8) == 0) {
 				struct pend *p;
 
 				pthread_mutex_lock(&r->lock);
-				p = pend_find(r, gw_le64(head + 24), false);
+				p = pend_find(r, frame_get_le64(head + 24), false);
 				if (p != NULL && p->kind == PEND_READ) {
 					pcopy = *p;
 					pend_remove(r, p);

@@ -9,49 +9,6 @@
 #include "frame.h"
 
 void
-frame_put_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-void
-frame_put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-void
-frame_put_le64(uint8_t *p, uint64_t v)
-{
-	frame_put_le32(p, (uint32_t)v);
-	frame_put_le32(p + 4, (uint32_t)(v >> 32));
-}
-
-uint16_t
-frame_get_le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-uint32_t
-frame_get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
-uint64_t
-frame_get_le64(const uint8_t *p)
-{
-	return (uint64_t)frame_get_le32(p) |
-	    (uint64_t)frame_get_le32(p + 4) << 32;
-}
-
-void
 frame_hdr_encode(uint8_t hdr[FRAME_HDR_SIZE], uint8_t type, uint32_t len)
 {
 	hdr[0] = type;

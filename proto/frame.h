@@ -213,12 +213,53 @@ size_t	frame_error_encode(int32_t status, uint8_t refused, const char *msg,
 int	frame_error_decode(const uint8_t *body, size_t len, int32_t *status,
 	    uint8_t *refused, char *msg, size_t msglen);
 
-/* Little-endian field access, shared by the encoders. */
-void		frame_put_le16(uint8_t *, uint16_t);
-void		frame_put_le32(uint8_t *, uint32_t);
-void		frame_put_le64(uint8_t *, uint64_t);
-uint16_t	frame_get_le16(const uint8_t *);
-uint32_t	frame_get_le32(const uint8_t *);
-uint64_t	frame_get_le64(const uint8_t *);
+/*
+ * Little-endian field access: the one definition the frame codec, the
+ * SMB Direct engine (sdp_wire.c), the gateway, the examples and the tests
+ * share. Inline, so that code outside libsdproto (the engine) needs no
+ * link to it.
+ */
+static inline void
+frame_put_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static inline void
+frame_put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static inline void
+frame_put_le64(uint8_t *p, uint64_t v)
+{
+	frame_put_le32(p, (uint32_t)v);
+	frame_put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
+static inline uint16_t
+frame_get_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static inline uint32_t
+frame_get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t
+frame_get_le64(const uint8_t *p)
+{
+	return (uint64_t)frame_get_le32(p) |
+	    (uint64_t)frame_get_le32(p + 4) << 32;
+}
 
 #endif

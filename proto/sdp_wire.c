@@ -11,36 +11,8 @@
 
 #include <string.h>
 
+#include "frame.h"
 #include "sdp.h"
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | (unsigned)p[1] << 8);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
 
 int
 sdp_neg_req_encode(const struct sdp_neg_req *r, uint8_t *buf, size_t len)
@@ -48,13 +20,13 @@ sdp_neg_req_encode(const struct sdp_neg_req *r, uint8_t *buf, size_t len)
 	if (len < SDP_NEG_REQ_SIZE) {
 		return SDP_ERR_BUFSIZE;
 	}
-	put16(buf + 0, r->min_version);
-	put16(buf + 2, r->max_version);
-	put16(buf + 4, 0);
-	put16(buf + 6, r->credits_requested);
-	put32(buf + 8, r->preferred_send_size);
-	put32(buf + 12, r->max_receive_size);
-	put32(buf + 16, r->max_fragmented_size);
+	frame_put_le16(buf + 0, r->min_version);
+	frame_put_le16(buf + 2, r->max_version);
+	frame_put_le16(buf + 4, 0);
+	frame_put_le16(buf + 6, r->credits_requested);
+	frame_put_le32(buf + 8, r->preferred_send_size);
+	frame_put_le32(buf + 12, r->max_receive_size);
+	frame_put_le32(buf + 16, r->max_fragmented_size);
 	return SDP_NEG_REQ_SIZE;
 }
 
@@ -64,12 +36,12 @@ sdp_neg_req_decode(const uint8_t *buf, size_t len, struct sdp_neg_req *out)
 	if (len < SDP_NEG_REQ_SIZE) {
 		return SDP_ERR_NEG_SHORT;
 	}
-	out->min_version = get16(buf + 0);
-	out->max_version = get16(buf + 2);
-	out->credits_requested = get16(buf + 6);
-	out->preferred_send_size = get32(buf + 8);
-	out->max_receive_size = get32(buf + 12);
-	out->max_fragmented_size = get32(buf + 16);
+	out->min_version = frame_get_le16(buf + 0);
+	out->max_version = frame_get_le16(buf + 2);
+	out->credits_requested = frame_get_le16(buf + 6);
+	out->preferred_send_size = frame_get_le32(buf + 8);
+	out->max_receive_size = frame_get_le32(buf + 12);
+	out->max_fragmented_size = frame_get_le32(buf + 16);
 	return 0;
 }
 
@@ -79,17 +51,17 @@ sdp_neg_resp_encode(const struct sdp_neg_resp *r, uint8_t *buf, size_t len)
 	if (len < SDP_NEG_RESP_SIZE) {
 		return SDP_ERR_BUFSIZE;
 	}
-	put16(buf + 0, r->min_version);
-	put16(buf + 2, r->max_version);
-	put16(buf + 4, r->negotiated_version);
-	put16(buf + 6, 0);
-	put16(buf + 8, r->credits_requested);
-	put16(buf + 10, r->credits_granted);
-	put32(buf + 12, r->status);
-	put32(buf + 16, r->max_read_write_size);
-	put32(buf + 20, r->preferred_send_size);
-	put32(buf + 24, r->max_receive_size);
-	put32(buf + 28, r->max_fragmented_size);
+	frame_put_le16(buf + 0, r->min_version);
+	frame_put_le16(buf + 2, r->max_version);
+	frame_put_le16(buf + 4, r->negotiated_version);
+	frame_put_le16(buf + 6, 0);
+	frame_put_le16(buf + 8, r->credits_requested);
+	frame_put_le16(buf + 10, r->credits_granted);
+	frame_put_le32(buf + 12, r->status);
+	frame_put_le32(buf + 16, r->max_read_write_size);
+	frame_put_le32(buf + 20, r->preferred_send_size);
+	frame_put_le32(buf + 24, r->max_receive_size);
+	frame_put_le32(buf + 28, r->max_fragmented_size);
 	return SDP_NEG_RESP_SIZE;
 }
 
@@ -99,16 +71,16 @@ sdp_neg_resp_decode(const uint8_t *buf, size_t len, struct sdp_neg_resp *out)
 	if (len < SDP_NEG_RESP_SIZE) {
 		return SDP_ERR_NEG_SHORT;
 	}
-	out->min_version = get16(buf + 0);
-	out->max_version = get16(buf + 2);
-	out->negotiated_version = get16(buf + 4);
-	out->credits_requested = get16(buf + 8);
-	out->credits_granted = get16(buf + 10);
-	out->status = get32(buf + 12);
-	out->max_read_write_size = get32(buf + 16);
-	out->preferred_send_size = get32(buf + 20);
-	out->max_receive_size = get32(buf + 24);
-	out->max_fragmented_size = get32(buf + 28);
+	out->min_version = frame_get_le16(buf + 0);
+	out->max_version = frame_get_le16(buf + 2);
+	out->negotiated_version = frame_get_le16(buf + 4);
+	out->credits_requested = frame_get_le16(buf + 8);
+	out->credits_granted = frame_get_le16(buf + 10);
+	out->status = frame_get_le32(buf + 12);
+	out->max_read_write_size = frame_get_le32(buf + 16);
+	out->preferred_send_size = frame_get_le32(buf + 20);
+	out->max_receive_size = frame_get_le32(buf + 24);
+	out->max_fragmented_size = frame_get_le32(buf + 28);
 	return 0;
 }
 
@@ -124,13 +96,13 @@ sdp_data_hdr_encode(const struct sdp_data_hdr *h, uint8_t *buf, size_t len)
 	if (len < n) {
 		return SDP_ERR_BUFSIZE;
 	}
-	put16(buf + 0, h->credits_requested);
-	put16(buf + 2, h->credits_granted);
-	put16(buf + 4, h->flags);
-	put16(buf + 6, 0);
-	put32(buf + 8, h->remaining_data_length);
-	put32(buf + 12, h->data_offset);
-	put32(buf + 16, h->data_length);
+	frame_put_le16(buf + 0, h->credits_requested);
+	frame_put_le16(buf + 2, h->credits_granted);
+	frame_put_le16(buf + 4, h->flags);
+	frame_put_le16(buf + 6, 0);
+	frame_put_le32(buf + 8, h->remaining_data_length);
+	frame_put_le32(buf + 12, h->data_offset);
+	frame_put_le32(buf + 16, h->data_length);
 	memset(buf + SDP_DATA_HDR_SIZE, 0, n - SDP_DATA_HDR_SIZE);
 	return (int)n;
 }
@@ -141,12 +113,12 @@ sdp_data_hdr_decode(const uint8_t *buf, size_t len, struct sdp_data_hdr *out)
 	if (len < SDP_DATA_HDR_SIZE) {
 		return SDP_ERR_RX_SHORT;
 	}
-	out->credits_requested = get16(buf + 0);
-	out->credits_granted = get16(buf + 2);
-	out->flags = get16(buf + 4);
-	out->remaining_data_length = get32(buf + 8);
-	out->data_offset = get32(buf + 12);
-	out->data_length = get32(buf + 16);
+	out->credits_requested = frame_get_le16(buf + 0);
+	out->credits_granted = frame_get_le16(buf + 2);
+	out->flags = frame_get_le16(buf + 4);
+	out->remaining_data_length = frame_get_le32(buf + 8);
+	out->data_offset = frame_get_le32(buf + 12);
+	out->data_length = frame_get_le32(buf + 16);
 	return 0;
 }
 
