@@ -341,8 +341,8 @@ samba_prepare() {
 # samba_conf DIR LOG INTERFACES [LINE...]: an smb.conf (printed) with its
 # state under DIR, its log in LOG, serving [share] on INTERFACES; each
 # LINE goes into [global]. SMB 3.0 and up: "SMB3" alone means 3.1.1 to
-# Samba, and sdpeer's SMB2 client (samba.sh's signed and encrypted
-# sessions) speaks 3.0.2; the kernel client still negotiates 3.1.1.
+# Samba, and one of samba.sh's signed sessions is sdpeer with SMB 3.0.2,
+# to use its key derivation too; the kernel client negotiates 3.1.1.
 samba_conf() {
 	local s=$1 log=$2 ifs=$3 l
 	shift 3

@@ -175,9 +175,11 @@ check "siw with -o sign: a signed session, 64 MiB both ways, sha256 equal" \
 
 # Signed and encrypted sessions that ask for RDMA. No Linux client does
 # (smb3_use_rdma_offload() refuses signing and encryption up to today's
-# kernels), so sdpeer is the client: NTLMv2 as $SMB_USER, SMB 3.0.2 keys,
-# AES-CMAC or AES-128-CCM (tests/peer/smb2sec.c, checked against
-# [MS-NLMP] 4.2.4 by test_smb2sec).
+# kernels), so sdpeer is the client: NTLMv2 as $SMB_USER, SMB 3.1.1 keys
+# from the SHA-512 preauth integrity hash (3.0.2's on rxe's signed
+# session, so both derivations are used), AES-CMAC or AES-128-CCM
+# (tests/peer/smb2sec.c, checked against [MS-NLMP] 4.2.4 by
+# test_smb2sec).
 # - signed (MODE sign): WRITE and READ of TOTAL bytes by RDMA channels,
 #   every response's signature verified by sdpeer; then a READ and a
 #   WRITE with an RDMA channel whose signature is wrong must be refused
@@ -191,7 +193,8 @@ check "siw with -o sign: a signed session, 64 MiB both ways, sha256 equal" \
 #   INVALID_PARAMETER (the payload would travel in clear: see
 #   samba/README.md, "Encryption"), and the daemon moves nothing.
 sdpeer_session() {
-	local t=$1 addr=$2 mode=$3 total=$4 channel=$5 io=$6 rr0 rw0 bad0 rr rw
+	local t=$1 addr=$2 mode=$3 total=$4 channel=$5 io=$6 dialect=${7:-}
+	local rr0 rw0 bad0 rr rw want
 	local bad out rc
 	rr0=$(metric smbdirect_rdma_read_bytes_total)
 	rw0=$(metric smbdirect_rdma_write_bytes_total)
@@ -199,7 +202,7 @@ sdpeer_session() {
 	out=$("$SDPEER" --smb2 --user "$SMB_USER%$SMB_PASS" \
 		--share '\\server\share' --file "sdpeer-$t-$mode" "--$mode" \
 		--write-read "$total" --channel "$channel" --io-size "$io" \
-		--expect-refusals \
+		--expect-refusals $dialect \
 		"$addr" 2>"$TB_OUT/sdpeer-$t-$mode.err")
 	rc=$?
 	printf '%s\n' "$out" >"$TB_OUT/sdpeer-$t-$mode.json"
@@ -218,17 +221,21 @@ sdpeer_session() {
 		  if $m == "sign" then .signed and .responses_verified > 0
 		  else .encrypted and .responses_decrypted > 0 end)' \
 		>/dev/null || { say "       sdpeer did not report the session"; return 1; }
+	want=0x311
+	[ "$dialect" = --smb302 ] && want=0x302
+	printf '%s\n' "$out" | grep -q "\"detail\":\"dialect $want," ||
+		{ say "       not dialect $want"; return 1; }
 	if [ "$mode" = sign ]; then
 		eq "$rr" "$total" && eq "$rw" "$total" && eq "$bad" 2
 	else
 		eq "$rr" 0 && eq "$rw" 0 && eq "$bad" 0
 	fi
 }
-check "siw: a signed session offloads READ and WRITE (RDMA_V1_INVALIDATE, 16 MiB); wrong signatures with RDMA channels are refused before any RDMA" \
+check "siw: a signed SMB 3.1.1 session offloads READ and WRITE (RDMA_V1_INVALIDATE, 16 MiB); wrong signatures with RDMA channels are refused before any RDMA" \
 	sdpeer_session siw "$TB_SIW_ADDR" sign $((16 << 20)) rdma-inv 1M
-check "rxe: a signed session offloads READ and WRITE (RDMA_V1, 16 MiB); wrong signatures with RDMA channels are refused before any RDMA" \
-	sdpeer_session rxe "$TB_RXE_ADDR" sign $((16 << 20)) rdma 1M
-check "siw: an encrypted session moves data inline; RDMA channels in encrypted requests are refused, nothing moves by RDMA" \
+check "rxe: a signed SMB 3.0.2 session offloads READ and WRITE (RDMA_V1, 16 MiB); wrong signatures with RDMA channels are refused before any RDMA" \
+	sdpeer_session rxe "$TB_RXE_ADDR" sign $((16 << 20)) rdma 1M --smb302
+check "siw: an encrypted SMB 3.1.1 session moves data inline; RDMA channels in encrypted requests are refused, nothing moves by RDMA" \
 	sdpeer_session siw "$TB_SIW_ADDR" encrypt $((4 << 20)) inline 64K
 
 # user action: a multichannel mount. The client opens a second SMB

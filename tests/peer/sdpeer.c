@@ -86,6 +86,7 @@ struct opts {
 	bool		 sign;
 	bool		 encrypt;
 	bool		 refusals;		/* --expect-refusals */
+	bool		 smb302;		/* offer 3.0 and 3.0.2 only */
 };
 
 static void
@@ -133,7 +134,10 @@ usage(void)
 	    "                           token, total or count; the server "
 	    "must disconnect\n"
 	    "  SMB2 with a real smbd:\n"
-	    "      --user USER%%PASS     NTLMv2 session (SMB 3.0.2 keys)\n"
+	    "      --user USER%%PASS     NTLMv2 session; offers SMB 3.1.1 "
+	    "(preauth\n"
+	    "                           integrity) as well as 3.0 and 3.0.2\n"
+	    "      --smb302             offer 3.0 and 3.0.2 only\n"
 	    "      --share UNC          tree to connect (default "
 	    "\\\\server\\share)\n"
 	    "      --file NAME          CREATE NAME and do the I/O on it\n"
@@ -629,6 +633,7 @@ smb2_session(const struct opts *o, struct peer *p, unsigned idx)
 	rc = smb2c_init(&s, p, io + 4096);
 	s.sign = o->sign;
 	s.encrypt = o->encrypt;
+	s.smb311 = o->user != NULL && !o->smb302;
 	if (rc == 0) {
 		rc = smb2c_negotiate(&s, o->guid);
 	}
@@ -919,6 +924,7 @@ main(int argc, char **argv)
 		{ "sign", no_argument, NULL, 28 },
 		{ "encrypt", no_argument, NULL, 29 },
 		{ "expect-refusals", no_argument, NULL, 30 },
+		{ "smb302", no_argument, NULL, 31 },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o;
@@ -1098,6 +1104,9 @@ main(int argc, char **argv)
 			break;
 		case 30:
 			o.refusals = true;
+			break;
+		case 31:
+			o.smb302 = true;
 			break;
 		default:
 			usage();

@@ -239,18 +239,80 @@ smb2c_fini(struct smb2c *s)
 	free(s->buf);
 }
 
+/*
+ * SMB 3.1.1's negotiate contexts ([MS-SMB2] 2.2.3.1), 8-byte aligned from
+ * the header, into zeroed @b: preauth integrity with SHA-512 and a fresh
+ * salt, and AES-128-CCM as the only cipher.
+ */
+static size_t
+negotiate_contexts(uint8_t *b, size_t off)
+{
+	off = (off + 7) & ~(size_t)7;
+	frame_put_le16(b + off, 1);		/* PREAUTH_INTEGRITY */
+	frame_put_le16(b + off + 2, 38);
+	frame_put_le16(b + off + 8, 1);		/* HashAlgorithmCount */
+	frame_put_le16(b + off + 10, 32);	/* SaltLength */
+	frame_put_le16(b + off + 12, 1);	/* SHA-512 */
+	if (getentropy(b + off + 14, 32) != 0) {
+		memset(b + off + 14, 0x5c, 32);
+	}
+	off = (off + 8 + 38 + 7) & ~(size_t)7;
+	frame_put_le16(b + off, 2);		/* ENCRYPTION */
+	frame_put_le16(b + off + 2, 4);
+	frame_put_le16(b + off + 8, 1);		/* CipherCount */
+	frame_put_le16(b + off + 10, 1);	/* AES-128-CCM */
+	return off + 8 + 4;
+}
+
+/* The server's contexts: SHA-512 preauth is required, a cipher noted. */
+static int
+negotiate_response_contexts(struct smb2c *s, const struct peer_pdu *q)
+{
+	uint32_t off = frame_get_le32(q->data + HDR + 60);
+	unsigned n = frame_get_le16(q->data + HDR + 6), i;
+	bool preauth = false;
+
+	for (i = 0; i < n; i++) {
+		uint16_t type, len;
+
+		off = (off + 7) & ~7u;
+		if (off > q->len || q->len - off < 8) {
+			break;
+		}
+		type = frame_get_le16(q->data + off);
+		len = frame_get_le16(q->data + off + 2);
+		if (len > q->len - off - 8) {
+			break;
+		}
+		if (type == 1 && len >= 6 &&
+		    frame_get_le16(q->data + off + 12) == 1) {
+			preauth = true;
+		} else if (type == 2 && len >= 4) {
+			s->cipher = frame_get_le16(q->data + off + 10);
+		}
+		off += 8 + len;
+	}
+	if (!preauth) {
+		snprintf(s->err, sizeof(s->err), "NEGOTIATE 3.1.1: no SHA-512 "
+		    "preauth integrity context in the response");
+		return -EPROTO;
+	}
+	return 0;
+}
+
 int
 smb2c_negotiate(struct smb2c *s, const uint8_t guid[16])
 {
-	uint8_t b[HDR + 36 + 4];
+	uint8_t b[256];		/* 172 bytes with the contexts */
 	struct peer_pdu *q = NULL;
+	size_t len = HDR + 36 + 4;
 	uint32_t st;
 	int rc;
 
+	memset(b, 0, sizeof(b));	/* padding before contexts included */
 	header(s, b, SMB2_NEGOTIATE, 0);
-	memset(b + HDR, 0, 40);
 	frame_put_le16(b + HDR, 36);		/* StructureSize */
-	frame_put_le16(b + HDR + 2, 2);		/* DialectCount */
+	frame_put_le16(b + HDR + 2, s->smb311 ? 3 : 2);	/* DialectCount */
 	/* SecurityMode: signing enabled, and required on request */
 	frame_put_le16(b + HDR + 4, s->sign ? 3 : 1);
 	/* Capabilities: SMB2_GLOBAL_CAP_ENCRYPTION on request */
@@ -258,7 +320,18 @@ smb2c_negotiate(struct smb2c *s, const uint8_t guid[16])
 	memcpy(b + HDR + 12, guid, 16);	/* ClientGuid */
 	frame_put_le16(b + HDR + 36, 0x0300);
 	frame_put_le16(b + HDR + 38, 0x0302);
-	rc = transact(s, b, sizeof(b), &q, &st);
+	if (s->smb311) {
+		frame_put_le16(b + HDR + 40, 0x0311);
+		len = negotiate_contexts(b, HDR + 36 + 6);
+		/* NegotiateContextOffset and Count */
+		frame_put_le32(b + HDR + 28, (uint32_t)((HDR + 36 + 6 + 7) &
+		    ~7u));
+		frame_put_le16(b + HDR + 32, 2);
+		/* The preauth hash starts with 64 zero bytes. */
+		memset(s->preauth, 0, sizeof(s->preauth));
+		smb3_preauth_update(s->preauth, b, len);
+	}
+	rc = transact(s, b, len, &q, &st);
 	if (rc != 0) {
 		return rc;
 	}
@@ -270,6 +343,10 @@ smb2c_negotiate(struct smb2c *s, const uint8_t guid[16])
 		s->dialect = frame_get_le16(q->data + HDR + 4);
 		s->max_rw = frame_get_le32(q->data + HDR
 		    + 32);	/* MaxReadSize */
+		if (s->dialect == 0x0311) {
+			smb3_preauth_update(s->preauth, q->data, q->len);
+			rc = negotiate_response_contexts(s, q);
+		}
 	}
 	free(q);
 	return rc;
@@ -325,10 +402,17 @@ session_setup_leg(struct smb2c *s, const uint8_t *blob, size_t blob_len,
 	frame_put_le16(b + HDR + 12, HDR + 24);	/* SecurityBufferOffset */
 	frame_put_le16(b + HDR + 14, (uint16_t)blob_len);
 	memcpy(b + HDR + 24, blob, blob_len);
+	if (s->dialect == 0x0311) {
+		smb3_preauth_update(s->sess_preauth, b, HDR + 24 + blob_len);
+	}
 	rc = transact(s, b, HDR + 24 + blob_len, q, st);
 	free(b);
 	if (rc != 0) {
 		return rc;
+	}
+	/* Every response but the final one goes into the session's hash. */
+	if (s->dialect == 0x0311 && *st == STATUS_MORE_PROCESSING_REQUIRED) {
+		smb3_preauth_update(s->sess_preauth, (*q)->data, (*q)->len);
 	}
 	off = frame_get_le16((*q)->data + HDR + 4);
 	n = frame_get_le16((*q)->data + HDR + 6);
@@ -363,6 +447,7 @@ smb2c_session_setup_ntlm(struct smb2c *s, const char *user,
 	uint32_t st;
 	int rc;
 
+	memcpy(s->sess_preauth, s->preauth, sizeof(s->preauth));
 	rc = session_setup_leg(s, neg, ntlm_negotiate(neg), &q, &st, &sec,
 	    &sec_len);
 	if (rc != 0) {
@@ -398,9 +483,26 @@ smb2c_session_setup_ntlm(struct smb2c *s, const char *user,
 		free(q);
 		return -EACCES;
 	}
-	smb3_kdf(key, "SMB2AESCMAC", 12, "SmbSign", 8, s->sign_key);
-	smb3_kdf(key, "SMB2AESCCM", 11, "ServerIn ", 10, s->enc_key);
-	smb3_kdf(key, "SMB2AESCCM", 11, "ServerOut", 10, s->dec_key);
+	if (s->dialect == 0x0311) {
+		/* [MS-SMB2] 3.3.5.5.3: the session's preauth hash is the
+		 * context. AES-CMAC signing (no SIGNING_CAPABILITIES sent). */
+		smb3_kdf(key, "SMBSigningKey", 14, (const char *)s->sess_preauth,
+		    64, s->sign_key);
+		smb3_kdf(key, "SMBC2SCipherKey", 16,
+		    (const char *)s->sess_preauth, 64, s->enc_key);
+		smb3_kdf(key, "SMBS2CCipherKey", 16,
+		    (const char *)s->sess_preauth, 64, s->dec_key);
+		if (s->encrypt && s->cipher != 1) {
+			snprintf(s->err, sizeof(s->err), "encryption asked, "
+			    "but the server chose cipher %u", s->cipher);
+			free(q);
+			return -EPROTO;
+		}
+	} else {
+		smb3_kdf(key, "SMB2AESCMAC", 12, "SmbSign", 8, s->sign_key);
+		smb3_kdf(key, "SMB2AESCCM", 11, "ServerIn ", 10, s->enc_key);
+		smb3_kdf(key, "SMB2AESCCM", 11, "ServerOut", 10, s->dec_key);
+	}
 	s->keys = true;
 	if (frame_get_le32(q->data + 16) & SMB2_FLAGS_SIGNED) {
 		if (!smb3_verify(s->sign_key, q->data, q->len)) {

@@ -65,6 +65,10 @@ struct smb2c {
 	bool		 encrypt;	/* encrypt requests (AES-128-CCM) */
 	bool		 keys;		/* session keys derived */
 	bool		 forge;		/* the next signature is wrong */
+	bool		 smb311;	/* offer 3.1.1, with its contexts */
+	uint16_t	 cipher;	/* 3.1.1: the server's choice */
+	uint8_t		 preauth[64];	/* 3.1.1: the connection's hash */
+	uint8_t		 sess_preauth[64];	/* and the session's */
 	uint8_t		 sign_key[16];
 	uint8_t		 enc_key[16];	/* ServerIn: client to server */
 	uint8_t		 dec_key[16];	/* ServerOut */

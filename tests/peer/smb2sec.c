@@ -12,6 +12,7 @@
 #include <nettle/cmac.h>
 #include <nettle/hmac.h>
 #include <nettle/md4.h>
+#include <nettle/sha2.h>
 
 #include "proto/frame.h"
 #include "smb2sec.h"
@@ -271,6 +272,17 @@ smb3_kdf(const uint8_t key[16], const char *label, size_t label_len,
 	hmac_sha256_update(&h, sizeof(bits), bits);
 	hmac_sha256_digest(&h, sizeof(d), d);
 	memcpy(out, d, 16);
+}
+
+void
+smb3_preauth_update(uint8_t h[64], const uint8_t *msg, size_t len)
+{
+	struct sha512_ctx c;
+
+	sha512_init(&c);
+	sha512_update(&c, 64, h);
+	sha512_update(&c, len, msg);
+	sha512_digest(&c, 64, h);
 }
 
 static void

@@ -3,7 +3,8 @@
  * an NTLMSSP exchange with an NTLMv2 response ([MS-NLMP] 3.3.2) for a
  * session key, the SMB 3.0.x key derivation ([MS-SMB2] 3.1.4.2), AES-CMAC
  * signing (3.1.4.1) and AES-128-CCM encryption under a transform header
- * (3.1.4.3, 2.2.41). The primitives are nettle's.
+ * (3.1.4.3, 2.2.41), for SMB 3.0.x and for 3.1.1 with its SHA-512
+ * preauth integrity hash (3.2.5.2). The primitives are nettle's.
  *
  * Pure functions over caller buffers; names are ASCII (the test client
  * needs nothing else), and a name that is not is refused.
@@ -67,6 +68,9 @@ int	ntlm_authenticate(const struct ntlm_challenge *c, const char *user,
  * 3.1.4.2); @label and @context include their terminating NUL. */
 void	smb3_kdf(const uint8_t key[16], const char *label, size_t label_len,
 	    const char *context, size_t context_len, uint8_t out[16]);
+
+/* SMB 3.1.1 preauth integrity: @h = SHA-512(@h || @msg). */
+void	smb3_preauth_update(uint8_t h[64], const uint8_t *msg, size_t len);
 
 /* Set SMB2_FLAGS_SIGNED and write the AES-CMAC signature of @msg. */
 void	smb3_sign(const uint8_t key[16], uint8_t *msg, size_t len);
