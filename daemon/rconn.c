@@ -1028,7 +1028,7 @@ rconn_setup(struct rconn *c, const struct rdma_conn_param *req)
 	if (send_wr > (unsigned)c->dev->attr.max_qp_wr) {
 		log_warnx("conn=%llu: the device queues at most %d work "
 		    "requests, %u needed (%u sends + %u RDMA operations for "
-		    "ord %u): lower global.ord or smbdirect.receive_credits",
+		    "ord %u): lower global.ord",
 		    (unsigned long long)c->id, c->dev->attr.max_qp_wr,
 		    send_wr, c->n_slots, OPS_MAX_POSTED(cfg->ord), cfg->ord);
 		return -EINVAL;
