@@ -19,21 +19,10 @@ start_gateway || { say "the gateway did not register"; cat "$TB_OUT/gw.log"; exi
 base_mr=$(rdma_count mr)
 base_fds=$(daemon_fds)
 
-# 256 MiB in files around the 4 KiB offload threshold and above
-# MaxReadWriteSize (1 MiB).
 SRC=/tmp/gw-src
-mkdir -p "$SRC" /tmp/gw-back
-sizes="1 4095 4096 4097 8191 65537 1048575 1048576 1048577 3145735"
-total=0
-for s in $sizes; do total=$((total + s)); done
-rest=$(( (256 << 20) - total ))
-sizes="$sizes $((rest / 4)) $((rest / 4)) $((rest / 4)) $((rest - 3 * (rest / 4)))"
-i=0
-for s in $sizes; do
-	head -c "$s" /dev/urandom >"$SRC/f$i"
-	i=$((i + 1))
-done
-say "source: $i files, $(du -cb "$SRC"/* | tail -n 1 | cut -f1) bytes"
+mkdir -p /tmp/gw-back
+make_file_set "$SRC" || exit 1
+say "source: $(ls "$SRC" | wc -l) files, $(du -cb "$SRC"/* | tail -n 1 | cut -f1) bytes"
 
 # user action: mount a Samba share over RDMA and copy files both ways.
 through_mount() {

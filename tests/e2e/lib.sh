@@ -338,6 +338,25 @@ samba_prepare() {
 		useradd -M -s /usr/sbin/nologin "$SMB_USER"
 }
 
+# make_file_set DIR: 256 MiB of random data in DIR/f0..f13, sized around
+# the 4 KiB offload threshold and MaxReadWriteSize (1 MiB): 1, 4095-4097,
+# 8191, 64 KiB+1, 1 MiB-1..+1, 3 MiB+7, and four files of the rest.
+make_file_set() {
+	local dir=$1 sizes="1 4095 4096 4097 8191 65537 1048575 1048576"
+	local total=0 rest s i=0
+	sizes="$sizes 1048577 3145735"
+	mkdir -p "$dir" || return 1
+	for s in $sizes; do total=$((total + s)); done
+	rest=$(( (256 << 20) - total ))
+	sizes="$sizes $((rest / 4)) $((rest / 4)) $((rest / 4))"
+	sizes="$sizes $((rest - 3 * (rest / 4)))"
+	for s in $sizes; do
+		head -c "$s" /dev/urandom >"$dir/f$i" || return 1
+		i=$((i + 1))
+	done
+	[ "$(du -cb "$dir"/f* | tail -n 1 | cut -f1)" -eq $((256 << 20)) ]
+}
+
 # samba_conf DIR LOG INTERFACES [LINE...]: an smb.conf (printed) with its
 # state under DIR, its log in LOG, serving [share] on INTERFACES; each
 # LINE goes into [global]. SMB 3.0 and up: "SMB3" alone means 3.1.1 to

@@ -30,20 +30,9 @@ SD_PID=$(pgrep -f -- "--control-fd=3" | head -n 1)
 check "smbd started smbdirectd and registered as its master" \
 	[ -n "$SD_PID" ]
 
-# 256 MiB in files around the 4 KiB offload threshold and above
-# MaxReadWriteSize (1 MiB), as in gateway.sh.
 SRC=/tmp/sd-src
-mkdir -p "$SRC" /tmp/sd-back
-sizes="1 4095 4096 4097 8191 65537 1048575 1048576 1048577 3145735"
-total=0
-for s in $sizes; do total=$((total + s)); done
-rest=$(( (256 << 20) - total ))
-sizes="$sizes $((rest / 4)) $((rest / 4)) $((rest / 4)) $((rest - 3 * (rest / 4)))"
-i=0
-for s in $sizes; do
-	head -c "$s" /dev/urandom >"$SRC/f$i"
-	i=$((i + 1))
-done
+mkdir -p /tmp/sd-back
+make_file_set "$SRC" || exit 1
 # The signed copy's set: the same boundary sizes, 64 MiB in all (the
 # signed writes go 4 KiB at a time; see signed_mount).
 SIGN_SRC=/tmp/sd-src-sign
