@@ -16,7 +16,8 @@ CLEANFILES += proto/smbdirect-ctl.pb-c.c proto/smbdirect-ctl.pb-c.h
 noinst_LTLIBRARIES += proto/libsdproto.la
 nodist_proto_libsdproto_la_SOURCES = proto/smbdirect-ctl.pb-c.c \
 	proto/smbdirect-ctl.pb-c.h
-proto_libsdproto_la_SOURCES = proto/frame.c proto/frame.h proto/sanexit.h
+proto_libsdproto_la_SOURCES = proto/frame.c proto/frame.h proto/sanexit.h \
+	proto/chanops.c proto/chanops.h
 proto_libsdproto_la_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS)
 proto_libsdproto_la_LIBADD = $(PROTOBUF_C_LIBS)
 
@@ -26,3 +27,10 @@ TESTS += tests/unit/test_frame
 tests_unit_test_frame_SOURCES = tests/unit/test_frame.c
 tests_unit_test_frame_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_frame_LDADD = proto/libsdproto.la $(CMOCKA_LIBS)
+
+# The data channel's engine: parser, held-frame rule, RDMA scheduler.
+check_PROGRAMS += tests/unit/test_chanops
+TESTS += tests/unit/test_chanops
+tests_unit_test_chanops_SOURCES = tests/unit/test_chanops.c
+tests_unit_test_chanops_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_chanops_LDADD = proto/libsdproto.la $(CMOCKA_LIBS)

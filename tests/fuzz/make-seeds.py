@@ -337,6 +337,45 @@ def chan_seeds():
     }
 
 
+def chanops_script(*cmds):
+    """fuzz_chanops: a config byte (ORD 2, 512-byte work requests), then
+    commands: (0, bytes) feeds stream bytes, (2, k) completes work request
+    k, (3, k) completes it, failed if k is even, (4, f) delivers a
+    fragment (bit 0 first, bit 1 last), 7 blocks the sender, 8 resumes."""
+    out = bytearray([2 | (1 << 2)])
+    for c in cmds:
+        if c[0] == 0:
+            for i in range(0, len(c[1]), 255):
+                part = c[1][i:i + 255]
+                out += bytes([0, len(part)]) + part
+        elif len(c) > 1:
+            out += bytes([c[0], c[1]])
+        else:
+            out += bytes([c[0]])
+    return bytes(out)
+
+
+def chanops_seeds():
+    d = ((0x10000, 0x42, 1500), (0x20000, 0x43, 700))
+    rd = chan_frame(0x82, rdma_body(d, area_off=0))
+    wr = chan_frame(0x83, rdma_body(d, area_off=4096, flags=1,
+                                   invalidate=0x99))
+    pdu = chan_frame(0, b"\xfeSMB" + b"\0" * 60)
+    return {
+        "pdu": chanops_script((0, pdu)),
+        "read-complete": chanops_script((0, rd), (2, 0), (2, 0), (2, 0),
+                                        (2, 0), (2, 0)),
+        "write-then-pdu": chanops_script((0, wr + pdu), (2, 0), (2, 1),
+                                         (2, 0), (2, 0), (2, 0)),
+        "held": chanops_script((4, 1), (0, rd), (2, 0), (2, 0), (4, 2),
+                               (2, 0)),
+        "blocked": chanops_script((0, pdu), (7,), (8,), (0, pdu)),
+        "failed": chanops_script((0, rd + rd), (3, 0), (2, 0)),
+        "claim": chanops_script((0, chan_frame(0x85, struct.pack("<Q", 7)))),
+        "unknown": chanops_script((0, chan_frame(0x99, b"xy"))),
+    }
+
+
 def write(root, name, seeds):
     d = os.path.join(root, name)
     os.makedirs(d, exist_ok=True)
@@ -355,6 +394,7 @@ def main():
     write(root, "fuzz_conf", conf_seeds())
     write(root, "fuzz_smb2", smb2_seeds())
     write(root, "fuzz_chan", chan_seeds())
+    write(root, "fuzz_chanops", chanops_seeds())
 
 
 if __name__ == "__main__":

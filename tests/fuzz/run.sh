@@ -32,6 +32,7 @@ table() {
 	fuzz_sdp_bd: tests/fuzz/fuzz_sdp_bd.c proto/sdp_*.c
 	fuzz_sdp_conn: tests/fuzz/fuzz_sdp_conn.c proto/sdp_*.c
 	fuzz_frame: tests/fuzz/fuzz_frame.c proto/frame.c
+	fuzz_chanops: tests/fuzz/fuzz_chanops.c proto/chanops.c proto/frame.c
 	fuzz_smb2: tests/fuzz/fuzz_smb2.c libclient/smb2.c proto/frame.c
 	fuzz_chan: tests/fuzz/fuzz_chan.c libclient/chan.c libclient/pass.c libclient/io.c proto/frame.c
 	fuzz_conf: tests/fuzz/fuzz_conf.c daemon/conf.c -linih

@@ -56,7 +56,7 @@ tests_unit_test_sdp_pair_LDADD = $(SDP_TEST_LIBS)
 # to see coverage, and the libraries are built without it.
 SDP_FUZZ_TARGETS = tests/fuzz/fuzz_sdp_wire tests/fuzz/fuzz_sdp_bd \
 	tests/fuzz/fuzz_sdp_conn tests/fuzz/fuzz_frame tests/fuzz/fuzz_smb2 \
-	tests/fuzz/fuzz_chan tests/fuzz/fuzz_conf
+	tests/fuzz/fuzz_chan tests/fuzz/fuzz_conf tests/fuzz/fuzz_chanops
 SDP_FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all
 SDP_FUZZ_CFLAGS = $(AM_CFLAGS) $(SDP_FUZZ_FLAGS)
@@ -82,6 +82,12 @@ tests_fuzz_fuzz_frame_SOURCES = tests/fuzz/fuzz_frame.c proto/frame.c \
 	proto/frame.h
 tests_fuzz_fuzz_frame_CFLAGS = $(SDP_FUZZ_CFLAGS)
 tests_fuzz_fuzz_frame_LDFLAGS = $(SDP_FUZZ_FLAGS)
+
+# proto/chanops.c: the data channel's engine, driven by a script.
+tests_fuzz_fuzz_chanops_SOURCES = tests/fuzz/fuzz_chanops.c proto/chanops.c \
+	proto/chanops.h proto/frame.c proto/frame.h
+tests_fuzz_fuzz_chanops_CFLAGS = $(SDP_FUZZ_CFLAGS)
+tests_fuzz_fuzz_chanops_LDFLAGS = $(SDP_FUZZ_FLAGS)
 
 # libclient's parsers (libclient/local.mk describes the two targets).
 tests_fuzz_fuzz_smb2_SOURCES = tests/fuzz/fuzz_smb2.c libclient/smb2.c \
