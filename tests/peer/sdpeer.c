@@ -26,34 +26,46 @@
 #include "proto/frame.h"
 #include "smb2c.h"
 
-enum misbehave {
-	MB_NONE = 0,
-	MB_BAD_VERSION,		/* version range without 0x0100 */
-	MB_CREDITS_ZERO,	/* CreditsRequested 0 in the negotiate */
-	MB_FRAG_SMALL,		/* MaxFragmentedSize below 131072 */
-	MB_SHORT_MSG,		/* a message shorter than 20 bytes */
-	MB_OVERSIZE,		/* a message above MaxReceiveSize */
-	MB_FRAG_OVERFLOW,	/* DataLength + Remaining > MaxFragmented */
-	MB_NO_CREDIT,		/* more sends than credits */
-	MB_NEG_TIMEOUT,		/* connect, then silence */
-	MB_STALL,		/* never grant the server credits */
-	MB_MID_PDU,		/* disconnect in the middle of a PDU */
+/*
+ * Misbehaviours. Each is one row of misbehaviours[] (below): its
+ * --misbehave NAME, its line of the usage text, the phase of the exchange
+ * where it acts, and the action that does it. Each phase is one point in
+ * the code, which runs the chosen row's action if the row is of that
+ * phase; the phase also says how the server must answer. A new
+ * misbehaviour is one row, plus an action if no existing one fits.
+ */
+struct mb_ctx;
+
+/* In the order of the exchange. */
+enum mb_phase {
+	/*
+	 * The negotiate request. Before connecting (and before the
+	 * configuration is validated), the action edits the engine's
+	 * configuration so that the request says what no client should.
+	 * The server must end the connection during negotiation.
+	 */
+	MB_NEG_REQUEST,
+	/*
+	 * Connecting. The action says whether the engine starts, that is
+	 * whether the negotiate request is sent at all. The server must end
+	 * the connection during negotiation.
+	 */
+	MB_CONNECT,
+	/*
+	 * After negotiation (not in --smb2 mode). The action sends what the
+	 * engine never would, or changes how the peer keeps credits; the
+	 * server must then end the connection within --wait, unless the
+	 * action ended it itself.
+	 */
+	MB_AFTER_NEG,
 };
 
-static const struct {
-	const char	*name;
-	enum misbehave	 mb;
-} misbehaviours[] = {
-	{ "bad-version", MB_BAD_VERSION },
-	{ "credits-zero", MB_CREDITS_ZERO },
-	{ "frag-small", MB_FRAG_SMALL },
-	{ "short-msg", MB_SHORT_MSG },
-	{ "oversize", MB_OVERSIZE },
-	{ "frag-overflow", MB_FRAG_OVERFLOW },
-	{ "no-credit", MB_NO_CREDIT },
-	{ "neg-timeout", MB_NEG_TIMEOUT },
-	{ "stall", MB_STALL },
-	{ "mid-pdu", MB_MID_PDU },
+/* One misbehaviour; names are unique within misbehaviours[]. */
+struct misbehaviour {
+	const char	*name;		/* --misbehave NAME */
+	const char	*help;		/* its line of the usage text */
+	enum mb_phase	 phase;		/* where act runs */
+	int		(*act)(struct mb_ctx *);
 };
 
 struct opts {
@@ -66,7 +78,7 @@ struct opts {
 	unsigned	 parallel;
 	unsigned	 hold_ms;
 	unsigned	 wait_ms;
-	enum misbehave	 mb;
+	const struct misbehaviour *mb;		/* NULL: behave */
 	bool		 expect_reject;
 	bool		 disconnect_mid;	/* quit after half the PDUs */
 	struct peer	 tmpl;			/* configuration to copy */
@@ -88,71 +100,6 @@ struct opts {
 	bool		 refusals;		/* --expect-refusals */
 	bool		 smb302;		/* offer 3.0 and 3.0.2 only */
 };
-
-static void
-usage(void)
-{
-	fprintf(stderr,
-	    "usage: sdpeer [options] ADDR\n"
-	    "  -p, --port PORT          server port (default: 5445 on iWARP,"
-	    " else 445)\n"
-	    "      --credits N          CreditsRequested (send credit "
-	    "target)\n"
-	    "      --recv-credits N     receive credits at most\n"
-	    "      --max-send N         PreferredSendSize\n"
-	    "      --max-recv N         MaxReceiveSize\n"
-	    "      --max-frag N         MaxFragmentedSize\n"
-	    "      --min-version V      lowest version offered (e.g. 0x100)\n"
-	    "      --max-version V      highest version offered\n"
-	    "      --echo SIZES         send PDUs of these sizes (1,4K,1M), "
-	    "expect each back\n"
-	    "      --repeat N           run the echo list N times\n"
-	    "      --depth N            PDUs in flight at once\n"
-	    "      --misbehave NAME     one of: bad-version credits-zero "
-	    "frag-small short-msg\n"
-	    "                           oversize frag-overflow no-credit "
-	    "neg-timeout stall mid-pdu\n"
-	    "      --expect-reject      the server must refuse the "
-	    "connection\n"
-	    "      --disconnect-mid     disconnect halfway through the echo "
-	    "list\n"
-	    "      --parallel N         N connections, one process each\n"
-	    "      --hold MS            stay connected MS after the script\n"
-	    "      --wait MS            how long to wait for the server "
-	    "(default 30000)\n"
-	    "  SMB2 (with the mini-smbd example as the server):\n"
-	    "      --smb2               NEGOTIATE, SESSION_SETUP, TREE_CONNECT\n"
-	    "      --guid HEX32         ClientGuid to negotiate with\n"
-	    "      --query-interfaces   FSCTL_QUERY_NETWORK_INTERFACE_INFO\n"
-	    "      --seed N             the I/O pattern's seed (default: new "
-	    "each run; printed)\n"
-	    "      --write-read BYTES   write BYTES, read them back, compare\n"
-	    "      --io-size BYTES      per request (default 1M)\n"
-	    "      --channel CH         inline, rdma, rdma-inv or mixed\n"
-	    "      --bad-desc KIND      one WRITE with broken descriptors: "
-	    "beyond,\n"
-	    "                           token, total or count; the server "
-	    "must disconnect\n"
-	    "  SMB2 with a real smbd:\n"
-	    "      --user USER%%PASS     NTLMv2 session; offers SMB 3.1.1 "
-	    "(preauth\n"
-	    "                           integrity) as well as 3.0 and 3.0.2\n"
-	    "      --smb302             offer 3.0 and 3.0.2 only\n"
-	    "      --share UNC          tree to connect (default "
-	    "\\\\server\\share)\n"
-	    "      --file NAME          CREATE NAME and do the I/O on it\n"
-	    "      --sign               require signing, sign every request\n"
-	    "      --encrypt            encrypt every request (AES-128-CCM)\n"
-	    "      --expect-refusals    then: with --sign, a READ and a WRITE "
-	    "with an\n"
-	    "                           RDMA channel and a wrong signature "
-	    "must fail\n"
-	    "                           with ACCESS_DENIED; with --encrypt, "
-	    "any RDMA\n"
-	    "                           channel with INVALID_PARAMETER; no "
-	    "byte moves\n");
-	exit(2);
-}
 
 static int
 parse_num(const char *s, uint64_t *out)
@@ -375,97 +322,226 @@ out:
 }
 
 /*
- * Run a misbehaviour after negotiation. Success: the server ends the
- * connection within the wait.
+ * What an action works on. Each phase fills in its own fields and leaves
+ * the others zero: MB_NEG_REQUEST cfg; MB_CONNECT start_engine (true
+ * until the action says otherwise); MB_AFTER_NEG p, sp (the negotiated
+ * parameters) and m (zeroed scratch of sp.max_send_size + 64 KiB). An
+ * MB_AFTER_NEG action that ends the connection itself sets ended and
+ * detail. Actions return 0 or a negative errno; those of the phases before
+ * negotiation cannot fail and return 0.
+ */
+struct mb_ctx {
+	struct sdp_config	*cfg;		/* borrowed */
+	bool			 start_engine;
+	struct peer		*p;		/* borrowed */
+	struct sdp_params	 sp;
+	uint8_t			*m;		/* borrowed */
+	bool			 ended;
+	const char		*detail;
+};
+
+static int
+mb_bad_version(struct mb_ctx *x)
+{
+	x->cfg->min_version = 0x0200;
+	x->cfg->max_version = 0x0300;
+	return 0;
+}
+
+static int
+mb_credits_zero(struct mb_ctx *x)
+{
+	x->cfg->override.mask |= SDP_OVR_CREDITS_REQUESTED;
+	x->cfg->override.credits_requested = 0;
+	return 0;
+}
+
+static int
+mb_frag_small(struct mb_ctx *x)
+{
+	x->cfg->override.mask |= SDP_OVR_MAX_FRAGMENTED_SIZE;
+	x->cfg->override.max_fragmented_size = 131071;
+	return 0;
+}
+
+static int
+mb_neg_timeout(struct mb_ctx *x)
+{
+	x->start_engine = false;
+	return 0;
+}
+
+static int
+mb_short_msg(struct mb_ctx *x)
+{
+	raw_data(x->m, 1, 0, 0, 0);
+	return peer_send_raw(x->p, x->m, 12);
+}
+
+static int
+mb_oversize(struct mb_ctx *x)
+{
+	/* One message past what the server said it can receive. */
+	size_t n = (size_t)x->sp.max_send_size + 1024;
+
+	raw_data(x->m, 1, 0, 0, (uint32_t)(n - 24));
+	return peer_send_raw(x->p, x->m, n);
+}
+
+static int
+mb_frag_overflow(struct mb_ctx *x)
+{
+	raw_data(x->m, 1, 0, x->sp.peer_max_fragmented_size, 100);
+	return peer_send_raw(x->p, x->m, 124);
+}
+
+/*
+ * Messages that grant the server nothing, and our engine frozen so that it
+ * grants nothing either: the server can re-grant only with the send
+ * credits it already holds, which run out. (A burst of our credits plus a
+ * few races its re-grants: it cannot tell a message sent before its grant
+ * arrived from one sent after.) Paced so that it has judged each message
+ * before the next arrives, this stream goes beyond all it ever granted,
+ * and the first message that does lands in its spare receive.
+ */
+static int
+mb_no_credit(struct mb_ctx *x)
+{
+	struct peer *p = x->p;
+	unsigned i;
+	int rc = 0;
+
+	p->frozen = true;
+	raw_data(x->m, 1, 0, 0, 0);
+	for (i = 0; i < 4096 && rc == 0 && !p->disconnected; i++) {
+		rc = peer_send_raw(p, x->m, 20);
+		while (rc == -ENOBUFS && !p->disconnected) {
+			peer_run_once(p, 10);
+			rc = peer_send_raw(p, x->m, 20);
+		}
+		usleep(10000);
+		peer_run_once(p, 0);
+	}
+	if (p->disconnected) {
+		rc = 0;
+	}
+	return rc;
+}
+
+/* Keep every receive buffer: the server's credits run dry. */
+static int
+mb_stall(struct mb_ctx *x)
+{
+	struct peer *p = x->p;
+	unsigned i;
+	int rc = 0;
+
+	p->no_release = true;
+	for (i = 0; i < 512 && rc == 0 && !p->disconnected; i++) {
+		uint8_t pdu[200];
+
+		pdu_fill(pdu, sizeof(pdu), i);
+		rc = peer_send(p, pdu, sizeof(pdu));
+	}
+	if (p->disconnected) {
+		rc = 0;
+	}
+	return rc;
+}
+
+/* The first fragment of a 64 KiB PDU, then hang up. */
+static int
+mb_mid_pdu(struct mb_ctx *x)
+{
+	int rc;
+
+	raw_data(x->m, 1, 0, 64u << 10, 1000);
+	rc = peer_send_raw(x->p, x->m, 1024);
+	if (rc == 0) {
+		peer_run_once(x->p, 200);
+		peer_disconnect(x->p);
+		x->ended = true;
+		x->detail = "disconnected mid-PDU";
+	}
+	return rc;
+}
+
+/* The usage text lists these in this order. */
+static const struct misbehaviour misbehaviours[] = {
+	{ "bad-version", "offer versions 0x0200-0x0300, without 0x0100",
+	    MB_NEG_REQUEST, mb_bad_version },
+	{ "credits-zero", "CreditsRequested 0 in the negotiate request",
+	    MB_NEG_REQUEST, mb_credits_zero },
+	{ "frag-small", "MaxFragmentedSize 131071 in the negotiate request",
+	    MB_NEG_REQUEST, mb_frag_small },
+	{ "short-msg", "a 12-byte message, shorter than 20 bytes",
+	    MB_AFTER_NEG, mb_short_msg },
+	{ "oversize", "a message 1 KiB over the negotiated send size",
+	    MB_AFTER_NEG, mb_oversize },
+	{ "frag-overflow", "a fragment announcing more than MaxFragmentedSize",
+	    MB_AFTER_NEG, mb_frag_overflow },
+	{ "no-credit", "send more messages than the server granted credits",
+	    MB_AFTER_NEG, mb_no_credit },
+	{ "neg-timeout", "connect, then never send the negotiate request",
+	    MB_CONNECT, mb_neg_timeout },
+	{ "stall", "keep every receive: the server's credits run dry",
+	    MB_AFTER_NEG, mb_stall },
+	{ "mid-pdu", "disconnect after the first fragment of a 64 KiB PDU",
+	    MB_AFTER_NEG, mb_mid_pdu },
+};
+
+#define N_MISBEHAVIOURS (sizeof(misbehaviours) / sizeof(misbehaviours[0]))
+
+/* The row called @name, or NULL. */
+static const struct misbehaviour *
+mb_find(const char *name)
+{
+	size_t k;
+
+	for (k = 0; k < N_MISBEHAVIOURS; k++) {
+		if (strcmp(name, misbehaviours[k].name) == 0) {
+			return &misbehaviours[k];
+		}
+	}
+	return NULL;
+}
+
+/* Run @mb's action (@mb NULL: none) if it acts in @phase; else 0. */
+static int
+mb_at(const struct misbehaviour *mb, enum mb_phase phase, struct mb_ctx *x)
+{
+	if (mb == NULL || mb->phase != phase) {
+		return 0;
+	}
+	return mb->act(x);
+}
+
+/*
+ * The MB_AFTER_NEG phase. Success: the action ended the connection, or
+ * the server ended it within the wait.
  */
 static int
 misbehave_after(const struct opts *o, struct peer *p, const char **detail)
 {
-	struct sdp_params sp;
-	uint8_t *m = NULL;
-	size_t n;
-	unsigned i;
-	int rc = 0;
+	struct mb_ctx x;
+	int rc;
 
-	sdp_get_params(p->sdp, &sp);
-	m = calloc(1, sp.max_send_size + (64u << 10));
-	if (m == NULL) {
+	memset(&x, 0, sizeof(x));
+	x.p = p;
+	sdp_get_params(p->sdp, &x.sp);
+	x.m = calloc(1, x.sp.max_send_size + (64u << 10));
+	if (x.m == NULL) {
 		return -ENOMEM;
 	}
-	switch (o->mb) {
-	case MB_SHORT_MSG:
-		raw_data(m, 1, 0, 0, 0);
-		rc = peer_send_raw(p, m, 12);
-		break;
-	case MB_OVERSIZE:
-		/* One message past what the server said it can receive. */
-		n = (size_t)sp.max_send_size + 1024;
-		raw_data(m, 1, 0, 0, (uint32_t)(n - 24));
-		rc = peer_send_raw(p, m, n);
-		break;
-	case MB_FRAG_OVERFLOW:
-		raw_data(m, 1, 0, sp.peer_max_fragmented_size, 100);
-		rc = peer_send_raw(p, m, 124);
-		break;
-	case MB_NO_CREDIT:
-		/*
-		 * Messages that grant the server nothing, and our engine
-		 * frozen so that it grants nothing either: the server can
-		 * re-grant only with the send credits it already holds,
-		 * which run out. (A burst of our credits plus a few races
-		 * its re-grants: it cannot tell a message sent before its
-		 * grant arrived from one sent after.) Paced so that it has
-		 * judged each message before the next arrives, this stream
-		 * goes beyond all it ever granted, and the first message
-		 * that does lands in its spare receive.
-		 */
-		p->frozen = true;
-		raw_data(m, 1, 0, 0, 0);
-		for (i = 0; i < 4096 && rc == 0 && !p->disconnected; i++) {
-			rc = peer_send_raw(p, m, 20);
-			while (rc == -ENOBUFS && !p->disconnected) {
-				peer_run_once(p, 10);
-				rc = peer_send_raw(p, m, 20);
-			}
-			usleep(10000);
-			peer_run_once(p, 0);
-		}
-		if (p->disconnected) {
-			rc = 0;
-		}
-		break;
-	case MB_STALL:
-		/* Keep every receive buffer: the server's credits run dry. */
-		p->no_release = true;
-		for (i = 0; i < 512 && rc == 0 && !p->disconnected; i++) {
-			uint8_t pdu[200];
-
-			pdu_fill(pdu, sizeof(pdu), i);
-			rc = peer_send(p, pdu, sizeof(pdu));
-		}
-		if (p->disconnected) {
-			rc = 0;
-		}
-		break;
-	case MB_MID_PDU:
-		/* The first fragment of a 64 KiB PDU, then hang up. */
-		raw_data(m, 1, 0, 64u << 10, 1000);
-		rc = peer_send_raw(p, m, 1024);
-		if (rc == 0) {
-			peer_run_once(p, 200);
-			peer_disconnect(p);
-			free(m);
-			*detail = "disconnected mid-PDU";
-			return 0;
-		}
-		break;
-	default:
-		break;
-	}
-	free(m);
+	rc = mb_at(o->mb, MB_AFTER_NEG, &x);
+	free(x.m);
 	if (rc != 0) {
 		*detail = "could not send the misbehaving message";
 		return rc;
+	}
+	if (x.ended) {
+		*detail = x.detail;
+		return 0;
 	}
 	if (peer_wait_disconnect(p, o->wait_ms) != 0) {
 		*detail = "the server did not end the connection";
@@ -473,7 +549,6 @@ misbehave_after(const struct opts *o, struct peer *p, const char **detail)
 	}
 	return 0;
 }
-
 
 /*
  * The byte at offset OFF of a run's data. It depends on the run's seed
@@ -803,11 +878,14 @@ one_connection(const struct opts *o, unsigned idx)
 {
 	struct peer p = o->tmpl;
 	const char *detail = NULL;
-	bool start = o->mb != MB_NEG_TIMEOUT;
+	struct mb_ctx x;
 	int rc;
 
+	memset(&x, 0, sizeof(x));
+	x.start_engine = true;
+	(void)mb_at(o->mb, MB_CONNECT, &x);
 	rc = peer_connect(&p, o->addr, o->port != NULL ? o->port :
-	    default_port(o->addr), start);
+	    default_port(o->addr), x.start_engine);
 	if (o->expect_reject) {
 		if (rc != 0 && p.rejected) {
 			print_result(idx, &p, "ok", "refused as expected");
@@ -825,11 +903,7 @@ one_connection(const struct opts *o, unsigned idx)
 		rc = 1;
 		goto out;
 	}
-	switch (o->mb) {
-	case MB_BAD_VERSION:
-	case MB_CREDITS_ZERO:
-	case MB_FRAG_SMALL:
-	case MB_NEG_TIMEOUT:
+	if (o->mb != NULL && o->mb->phase < MB_AFTER_NEG) {
 		/* The server must end it during negotiation. */
 		if (peer_wait_disconnect(&p, o->wait_ms) != 0 || p.negotiated) {
 			print_result(idx, &p, "fail", p.negotiated ?
@@ -841,8 +915,6 @@ one_connection(const struct opts *o, unsigned idx)
 			rc = 0;
 		}
 		goto out;
-	default:
-		break;
 	}
 	if (peer_wait_negotiated(&p) != 0) {
 		print_result(idx, &p, "fail", "negotiation failed");
@@ -853,7 +925,7 @@ one_connection(const struct opts *o, unsigned idx)
 		rc = smb2_session(o, &p, idx);
 		goto out;
 	}
-	if (o->mb != MB_NONE) {
+	if (o->mb != NULL) {
 		rc = misbehave_after(o, &p, &detail);
 		print_result(idx, &p, rc == 0 ? "ok" : "fail", detail);
 		rc = rc == 0 ? 0 : 1;
@@ -887,6 +959,76 @@ one_connection(const struct opts *o, unsigned idx)
 out:
 	peer_destroy(&p);
 	return rc;
+}
+
+static void
+usage(void)
+{
+	size_t k;
+
+	fprintf(stderr,
+	    "usage: sdpeer [options] ADDR\n"
+	    "  -p, --port PORT          server port (default: 5445 on iWARP,"
+	    " else 445)\n"
+	    "      --credits N          CreditsRequested (send credit "
+	    "target)\n"
+	    "      --recv-credits N     receive credits at most\n"
+	    "      --max-send N         PreferredSendSize\n"
+	    "      --max-recv N         MaxReceiveSize\n"
+	    "      --max-frag N         MaxFragmentedSize\n"
+	    "      --min-version V      lowest version offered (e.g. 0x100)\n"
+	    "      --max-version V      highest version offered\n"
+	    "      --echo SIZES         send PDUs of these sizes (1,4K,1M), "
+	    "expect each back\n"
+	    "      --repeat N           run the echo list N times\n"
+	    "      --depth N            PDUs in flight at once\n"
+	    "      --misbehave NAME     one of these; the server must end the "
+	    "connection:\n");
+	for (k = 0; k < N_MISBEHAVIOURS; k++) {
+		fprintf(stderr, "        %-18s %s\n", misbehaviours[k].name,
+		    misbehaviours[k].help);
+	}
+	fprintf(stderr,
+	    "      --expect-reject      the server must refuse the "
+	    "connection\n"
+	    "      --disconnect-mid     disconnect halfway through the echo "
+	    "list\n"
+	    "      --parallel N         N connections, one process each\n"
+	    "      --hold MS            stay connected MS after the script\n"
+	    "      --wait MS            how long to wait for the server "
+	    "(default 30000)\n"
+	    "  SMB2 (with the mini-smbd example as the server):\n"
+	    "      --smb2               NEGOTIATE, SESSION_SETUP, TREE_CONNECT\n"
+	    "      --guid HEX32         ClientGuid to negotiate with\n"
+	    "      --query-interfaces   FSCTL_QUERY_NETWORK_INTERFACE_INFO\n"
+	    "      --seed N             the I/O pattern's seed (default: new "
+	    "each run; printed)\n"
+	    "      --write-read BYTES   write BYTES, read them back, compare\n"
+	    "      --io-size BYTES      per request (default 1M)\n"
+	    "      --channel CH         inline, rdma, rdma-inv or mixed\n"
+	    "      --bad-desc KIND      one WRITE with broken descriptors: "
+	    "beyond,\n"
+	    "                           token, total or count; the server "
+	    "must disconnect\n"
+	    "  SMB2 with a real smbd:\n"
+	    "      --user USER%%PASS     NTLMv2 session; offers SMB 3.1.1 "
+	    "(preauth\n"
+	    "                           integrity) as well as 3.0 and 3.0.2\n"
+	    "      --smb302             offer 3.0 and 3.0.2 only\n"
+	    "      --share UNC          tree to connect (default "
+	    "\\\\server\\share)\n"
+	    "      --file NAME          CREATE NAME and do the I/O on it\n"
+	    "      --sign               require signing, sign every request\n"
+	    "      --encrypt            encrypt every request (AES-128-CCM)\n"
+	    "      --expect-refusals    then: with --sign, a READ and a WRITE "
+	    "with an\n"
+	    "                           RDMA channel and a wrong signature "
+	    "must fail\n"
+	    "                           with ACCESS_DENIED; with --encrypt, "
+	    "any RDMA\n"
+	    "                           channel with INVALID_PARAMETER; no "
+	    "byte moves\n");
+	exit(2);
 }
 
 int
@@ -929,6 +1071,8 @@ main(int argc, char **argv)
 	};
 	struct opts o;
 	struct sdp_config *c;
+	const struct misbehaviour *mb;
+	struct mb_ctx x;
 	unsigned i, fails = 0;
 	size_t k;
 	int ch, status, rc;
@@ -992,14 +1136,15 @@ main(int argc, char **argv)
 			o.depth = num_arg("--depth", optarg, 1, 32);
 			break;
 		case 11:
-			for (k = 0; k < sizeof(misbehaviours) /
-			    sizeof(misbehaviours[0]); k++) {
-				if (strcmp(optarg, misbehaviours[k].name) ==
-				    0) {
-					o.mb = misbehaviours[k].mb;
-				}
+			/*
+			 * As before the table: an unknown NAME is an error
+			 * only while no earlier --misbehave named a known one.
+			 */
+			mb = mb_find(optarg);
+			if (mb != NULL) {
+				o.mb = mb;
 			}
-			if (o.mb == MB_NONE) {
+			if (o.mb == NULL) {
 				fprintf(stderr, "sdpeer: unknown misbehaviour "
 				    "'%s'\n", optarg);
 				usage();
@@ -1116,22 +1261,9 @@ main(int argc, char **argv)
 		usage();
 	}
 	o.addr = argv[optind];
-	switch (o.mb) {
-	case MB_BAD_VERSION:
-		c->min_version = 0x0200;
-		c->max_version = 0x0300;
-		break;
-	case MB_CREDITS_ZERO:
-		c->override.mask |= SDP_OVR_CREDITS_REQUESTED;
-		c->override.credits_requested = 0;
-		break;
-	case MB_FRAG_SMALL:
-		c->override.mask |= SDP_OVR_MAX_FRAGMENTED_SIZE;
-		c->override.max_fragmented_size = 131071;
-		break;
-	default:
-		break;
-	}
+	memset(&x, 0, sizeof(x));
+	x.cfg = c;
+	(void)mb_at(o.mb, MB_NEG_REQUEST, &x);
 	o.tmpl.timeout_ms = o.wait_ms;
 	if (sdp_config_validate(c) != 0) {
 		fprintf(stderr, "sdpeer: engine configuration: %s\n",
