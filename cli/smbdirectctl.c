@@ -4,9 +4,14 @@
  *   smbdirectctl [-s SOCKET] [--json] COMMAND [ARGS]
  *
  * Shaped after OpenSMTPD's smtpctl and bgpctl: a command table, each entry
- * with its privilege (read-only or admin), and output through a backend
- * (text tables for people, JSON with a stable schema for programs). All
- * protocol work is libsmbdirect-ctl's; this file formats.
+ * with its privilege (read-only or admin) and the arguments it takes, and
+ * output through a backend (text tables for people, JSON with a stable
+ * schema for programs). All protocol work is libsmbdirect-ctl's; a command
+ * makes its request and hands the reply to the backend, which formats.
+ *
+ * Both backends live in this file, not in output.c and json_output.c as in
+ * bgpctl: tests/unit/test_manpages.sh reads the JSON members from here to
+ * check that smbdirectctl(8) documents each of them.
  *
  * Exit codes: 0 ok, 1 the command failed, 2 usage, 3 the daemon cannot be
  * reached, 4 `drain --wait` or `events --count` timed out.
@@ -40,12 +45,54 @@
  */
 #define JSON_SCHEMA	2
 
-struct ctx {
-	struct sdctl	*ctl;
-	bool		 json;
-	int		 argc;
-	char		**argv;
+/* The devices `mr` sums over; connections on more devices are left out. */
+#define MR_DEVICES	16
+
+/* One device's memory regions: the sums over its connections. */
+struct mr_device {
+	char		name[64];
+	uint64_t	count;
+	uint64_t	bytes;
+	uint64_t	area;
 };
+
+/*
+ * An output backend: one member per kind of reply a command shows, each
+ * given the reply as libsmbdirect-ctl returned it (borrowed for the call).
+ * text_output and json_output are twins: both set every member, and the
+ * commands call them without asking which one is in use. Errors and
+ * progress notes are not output: they go to stderr through err(), the
+ * same for both.
+ */
+struct output {
+	void	(*status)(const struct sdctl_status *);
+	void	(*conns)(const struct sdctl_conn *, size_t);
+	void	(*conn)(const struct sdctl_conn *);
+	void	(*credits)(const struct sdctl_conn *, size_t);
+	void	(*mr)(const struct mr_device *, size_t,
+		    const struct sdctl_conn *, size_t);
+	void	(*metrics)(const char *);
+	/* One event as it comes: the caller flushes stdout after it. */
+	void	(*event)(const struct sdctl_event *);
+	/* A request done: the command's name, and a sentence for people. */
+	void	(*result)(const char *, const char *);
+	/* drain --wait gave up with this many connections still open. */
+	void	(*drain_left)(uint32_t);
+};
+
+struct ctx {
+	struct sdctl		*ctl;
+	const struct output	*out;
+	int			 argc;
+	char			**argv;
+};
+
+/*
+ * max_args: more arguments than this is a usage error, found before the
+ * daemon is reached. ARGS_ANY: the command reads its own (an ID, options)
+ * once connected, and says itself what is wrong with them.
+ */
+#define ARGS_ANY	-1
 
 struct cmd {
 	const char	*name;
@@ -53,6 +100,7 @@ struct cmd {
 	const char	*args;		/* usage of the arguments */
 	bool		 admin;		/* needs a read-write admin */
 	int		(*fn)(struct ctx *);
+	int		 max_args;
 	const char	*help;
 };
 
@@ -90,6 +138,309 @@ failed(struct ctx *x, const char *what, int rc)
 	return EXIT_FAILED;
 }
 
+/* ------------------------------------------------------------------ */
+/* The text backend                                                   */
+/* ------------------------------------------------------------------ */
+
+/* "label N, label N" */
+static const char *
+counts_text(const struct sdctl_count *v, unsigned n, char *buf, size_t len)
+{
+	size_t off = 0;
+	unsigned i;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && off < len; i++) {
+		int w = snprintf(buf + off, len - off, "%s%s %" PRIu64,
+		    i > 0 ? ", " : "", v[i].label, v[i].value);
+
+		if (w < 0) {
+			break;
+		}
+		off += (size_t)w;
+	}
+	return buf;
+}
+
+/* "1.5 GiB" style sizes for the tables. */
+static const char *
+human(uint64_t v, char *buf, size_t len)
+{
+	static const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double d = (double)v;
+	int u = 0;
+
+	while (d >= 1024 && u < 4) {
+		d /= 1024;
+		u++;
+	}
+	if (u == 0) {
+		snprintf(buf, len, "%" PRIu64 " B", v);
+	} else {
+		snprintf(buf, len, "%.1f %s", d, unit[u]);
+	}
+	return buf;
+}
+
+static const char *
+duration(uint64_t ms, char *buf, size_t len)
+{
+	uint64_t s = ms / 1000;
+
+	if (s < 60) {
+		snprintf(buf, len, "%" PRIu64 ".%01" PRIu64 "s", s,
+		    (ms % 1000) / 100);
+	} else if (s < 3600) {
+		snprintf(buf, len, "%" PRIu64 "m%02" PRIu64 "s", s / 60,
+		    s % 60);
+	} else if (s < 86400) {
+		snprintf(buf, len, "%" PRIu64 "h%02" PRIu64 "m", s / 3600,
+		    (s % 3600) / 60);
+	} else {
+		snprintf(buf, len, "%" PRIu64 "d%02" PRIu64 "h", s / 86400,
+		    (s % 86400) / 3600);
+	}
+	return buf;
+}
+
+static void
+text_status(const struct sdctl_status *st)
+{
+	char b1[32], b2[32], b3[32], b4[32], cb[SDCTL_MAX_COUNTS * 64];
+	size_t i, j;
+
+	printf("smbdirectd %s, up %s\n", st->version,
+	    duration(st->uptime_ms, b1, sizeof(b1)));
+	printf("state:        %s\n", st->draining ? "draining (refusing new "
+	    "connections)" : "accepting");
+	if (st->master_pid != 0) {
+		printf("master:       pid %u\n", st->master_pid);
+	} else {
+		printf("master:       none registered\n");
+	}
+	printf("connections:  %u active (max %u), %" PRIu64 " accepted, %"
+	    PRIu64 " refused\n", st->connections_active, st->max_connections,
+	    st->connections_total, st->connections_refused);
+	printf("peak:         %s\n", counts_text(st->connections_peak,
+	    st->n_connections_peak, cb, sizeof(cb)));
+	printf("control:      %u clients\n", st->control_clients);
+	printf("listeners:\n");
+	for (i = 0; i < st->n_listeners; i++) {
+		printf("  %-24s %-6s %s\n", st->listeners[i].address,
+		    sdctl_transport_name(st->listeners[i].transport),
+		    st->listeners[i].device);
+	}
+	printf("devices:\n");
+	for (i = 0; i < st->n_devices; i++) {
+		const struct sdctl_device *d = &st->devices[i];
+
+		printf("  %-10s %-6s", d->name,
+		    sdctl_transport_name(d->transport));
+		for (j = 0; j < d->n_ports; j++) {
+			printf(" port %u %s%s%s", d->ports[j].port,
+			    d->ports[j].state,
+			    d->ports[j].netdev[0] ? " on " : "",
+			    d->ports[j].netdev);
+		}
+		printf("\n");
+	}
+	printf("totals:       in %s, out %s, RDMA read %s, RDMA written %s\n",
+	    human(st->totals.bytes_in, b1, sizeof(b1)),
+	    human(st->totals.bytes_out, b2, sizeof(b2)),
+	    human(st->totals.rdma_read_bytes, b3, sizeof(b3)),
+	    human(st->totals.rdma_write_bytes, b4, sizeof(b4)));
+	printf("copied bytes: %s\n", counts_text(st->totals.copied_bytes,
+	    st->totals.n_copied_bytes, cb, sizeof(cb)));
+}
+
+static void
+text_conns(const struct sdctl_conn *cs, size_t n)
+{
+	char bi[16], bo[16], br[16], ba[16], bm[16], age[16], idle[16];
+	char cred[16];
+	size_t i;
+
+	printf("%-5s %-22s %-6s %-12s %7s %9s %9s %9s %9s %9s %9s %8s %8s\n",
+	    "ID", "PEER", "TRANS", "STATE", "OWNER", "CRED S/R", "IN", "OUT",
+	    "RDMA", "AREA", "MR", "AGE", "IDLE");
+	for (i = 0; i < n; i++) {
+		snprintf(cred, sizeof(cred), "%u/%u",
+		    cs[i].credits.send_available,
+		    cs[i].credits.receive_posted);
+		printf("%-5" PRIu64 " %-22s %-6s %-12s %7u %9s %9s %9s %9s "
+		    "%9s %9s %8s %8s\n", cs[i].id, cs[i].peer,
+		    sdctl_transport_name(cs[i].transport),
+		    sdctl_state_name(cs[i].state), cs[i].owner_pid, cred,
+		    human(cs[i].counters.bytes_in, bi, sizeof(bi)),
+		    human(cs[i].counters.bytes_out, bo, sizeof(bo)),
+		    human(cs[i].counters.rdma_read_bytes +
+		    cs[i].counters.rdma_write_bytes, br, sizeof(br)),
+		    human(cs[i].mr.area_bytes, ba, sizeof(ba)),
+		    human(cs[i].mr.bytes, bm, sizeof(bm)),
+		    duration(cs[i].age_ms, age, sizeof(age)),
+		    duration(cs[i].idle_ms, idle, sizeof(idle)));
+	}
+	if (n == 0) {
+		printf("(no connections)\n");
+	}
+}
+
+static void
+text_conn(const struct sdctl_conn *c)
+{
+	char b1[16], b2[16], cb[SDCTL_MAX_COUNTS * 64];
+
+	printf("connection %" PRIu64 "\n", c->id);
+	printf("  peer %s, local %s, %s on %s\n", c->peer, c->local,
+	    sdctl_transport_name(c->transport), c->device);
+	printf("  state %s, owner pid %u, age %s, idle %s\n",
+	    sdctl_state_name(c->state), c->owner_pid,
+	    duration(c->age_ms, b1, sizeof(b1)),
+	    duration(c->idle_ms, b2, sizeof(b2)));
+	printf("  negotiated: version %#x, send %u, receive %u, fragmented "
+	    "%u (peer %u), read/write %u, IRD %u, ORD %u\n",
+	    c->params.version, c->params.max_send_size,
+	    c->params.max_receive_size, c->params.max_fragmented_size,
+	    c->params.peer_max_fragmented_size, c->params.max_read_write_size,
+	    c->params.ird, c->params.ord);
+	printf("  credits: send %u of target %u, receive posted %u of "
+	    "target %u (max %u), held %u, granted %" PRIu64 ", waits %"
+	    PRIu64 "\n", c->credits.send_available, c->credits.send_target,
+	    c->credits.receive_posted, c->credits.receive_target,
+	    c->params.receive_credit_max, c->credits.receive_held,
+	    c->credits.granted_total, c->credits.credit_waits);
+	printf("  traffic: %" PRIu64 " bytes in (%" PRIu64 " messages, %"
+	    PRIu64 " PDUs), %" PRIu64 " out (%" PRIu64 ", %" PRIu64 ")\n",
+	    c->counters.bytes_in, c->counters.messages_in,
+	    c->counters.pdus_in, c->counters.bytes_out,
+	    c->counters.messages_out, c->counters.pdus_out);
+	printf("  RDMA: read %" PRIu64 " bytes in %" PRIu64 " ops, wrote %"
+	    PRIu64 " bytes in %" PRIu64 " ops\n", c->counters.rdma_read_bytes,
+	    c->counters.rdma_read_ops, c->counters.rdma_write_bytes,
+	    c->counters.rdma_write_ops);
+	printf("  copied bytes: %s\n", counts_text(c->counters.copied_bytes,
+	    c->counters.n_copied_bytes, cb, sizeof(cb)));
+	printf("  MRs: %u of %u, %" PRIu64 " bytes; area %" PRIu64
+	    " bytes\n", c->mr.count, c->mr.limit, c->mr.bytes,
+	    c->mr.area_bytes);
+}
+
+static void
+text_credits(const struct sdctl_conn *cs, size_t n)
+{
+	size_t i;
+
+	printf("%-5s %-22s %8s %8s %8s %8s %8s %6s %12s %10s\n", "ID", "PEER",
+	    "SEND", "S.TARGET", "RECV", "R.TARGET", "R.MAX", "HELD",
+	    "GRANTED", "WAITS");
+	for (i = 0; i < n; i++) {
+		const struct sdctl_credits *k = &cs[i].credits;
+
+		printf("%-5" PRIu64 " %-22s %8u %8u %8u %8u %8u %6u %12" PRIu64
+		    " %10" PRIu64 "\n", cs[i].id, cs[i].peer,
+		    k->send_available, k->send_target, k->receive_posted,
+		    k->receive_target, cs[i].params.receive_credit_max,
+		    k->receive_held, k->granted_total, k->credit_waits);
+	}
+	if (n == 0) {
+		printf("(no connections)\n");
+	}
+}
+
+static void
+text_mr(const struct mr_device *dev, size_t nd, const struct sdctl_conn *cs,
+    size_t n)
+{
+	char b1[16], b2[16];
+	size_t i;
+
+	printf("%-12s %8s %12s %12s\n", "DEVICE", "MRS", "BYTES", "AREA");
+	for (i = 0; i < nd; i++) {
+		printf("%-12s %8" PRIu64 " %12s %12s\n", dev[i].name,
+		    dev[i].count, human(dev[i].bytes, b1, sizeof(b1)),
+		    human(dev[i].area, b2, sizeof(b2)));
+	}
+	printf("\n%-5s %-12s %8s %8s %12s %12s\n", "ID", "DEVICE", "MRS",
+	    "LIMIT", "BYTES", "AREA");
+	for (i = 0; i < n; i++) {
+		printf("%-5" PRIu64 " %-12s %8u %8u %12s %12s\n", cs[i].id,
+		    cs[i].device, cs[i].mr.count, cs[i].mr.limit,
+		    human(cs[i].mr.bytes, b1, sizeof(b1)),
+		    human(cs[i].mr.area_bytes, b2, sizeof(b2)));
+	}
+}
+
+static void
+text_metrics(const char *text)
+{
+	fputs(text, stdout);
+}
+
+/* One line per event: its name, then key=value. */
+static void
+text_event(const struct sdctl_event *ev)
+{
+	switch (ev->kind) {
+	case SDCTL_EVENT_NEW_CONNECTION:
+		printf("new_connection conn=%" PRIu64 " peer=%s local=%s "
+		    "transport=%s\n", ev->u.new_connection.conn.id,
+		    ev->u.new_connection.conn.peer,
+		    ev->u.new_connection.conn.local,
+		    sdctl_transport_name(
+		    ev->u.new_connection.conn.transport));
+		break;
+	case SDCTL_EVENT_CONNECTION_CLOSED:
+		printf("connection_closed conn=%" PRIu64 " reason=%s "
+		    "owner_pid=%u: %s\n", ev->u.connection_closed.conn_id,
+		    ev->u.connection_closed.reason,
+		    ev->u.connection_closed.owner_pid,
+		    ev->u.connection_closed.message);
+		break;
+	case SDCTL_EVENT_DRAIN_REQUESTED:
+		printf("drain_requested conn=%" PRIu64 " grace_ms=%u\n",
+		    ev->u.drain_requested.conn_id,
+		    ev->u.drain_requested.grace_ms);
+		break;
+	case SDCTL_EVENT_OWNER_CHANGED:
+		printf("owner_changed conn=%" PRIu64 " old_pid=%u "
+		    "new_pid=%u\n", ev->u.owner_changed.conn_id,
+		    ev->u.owner_changed.old_pid, ev->u.owner_changed.new_pid);
+		break;
+	default:
+		printf("unknown kind=%d\n", (int)ev->kind);
+		break;
+	}
+}
+
+static void
+text_result(const char *command, const char *text)
+{
+	printf("%s\n", text);
+}
+
+/* Nothing on stdout: the error on stderr says how many are left. */
+static void
+text_drain_left(uint32_t left)
+{
+}
+
+static const struct output text_output = {
+	.status = text_status,
+	.conns = text_conns,
+	.conn = text_conn,
+	.credits = text_credits,
+	.mr = text_mr,
+	.metrics = text_metrics,
+	.event = text_event,
+	.result = text_result,
+	.drain_left = text_drain_left,
+};
+
+/* ------------------------------------------------------------------ */
+/* The JSON backend                                                   */
+/* ------------------------------------------------------------------ */
+
+/* Print @o pretty, and drop it. */
 static void
 json_print(struct json_object *o)
 {
@@ -122,26 +473,6 @@ j_counts(const struct sdctl_count *v, unsigned n)
 		    json_object_new_uint64(v[i].value));
 	}
 	return o;
-}
-
-/* "label N, label N" for the text output. */
-static const char *
-counts_text(const struct sdctl_count *v, unsigned n, char *buf, size_t len)
-{
-	size_t off = 0;
-	unsigned i;
-
-	buf[0] = '\0';
-	for (i = 0; i < n && off < len; i++) {
-		int w = snprintf(buf + off, len - off, "%s%s %" PRIu64,
-		    i > 0 ? ", " : "", v[i].label, v[i].value);
-
-		if (w < 0) {
-			break;
-		}
-		off += (size_t)w;
-	}
-	return buf;
 }
 
 static struct json_object *
@@ -215,6 +546,7 @@ j_conn(const struct sdctl_conn *c)
 	return o;
 }
 
+/* Every reply's object starts with the schema and the command's name. */
 static struct json_object *
 j_envelope(const char *command)
 {
@@ -225,158 +557,243 @@ j_envelope(const char *command)
 	return o;
 }
 
-/* "1.5 GiB" style sizes for the text tables. */
-static const char *
-human(uint64_t v, char *buf, size_t len)
+static void
+json_status(const struct sdctl_status *st)
 {
-	static const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double d = (double)v;
-	int u = 0;
+	struct json_object *o = j_envelope("status");
+	struct json_object *ls = json_object_new_array();
+	struct json_object *ds = json_object_new_array();
+	size_t i, j;
 
-	while (d >= 1024 && u < 4) {
-		d /= 1024;
-		u++;
+	jadd_str(o, "version", st->version);
+	jadd_u64(o, "uptime_ms", st->uptime_ms);
+	for (i = 0; i < st->n_listeners; i++) {
+		struct json_object *l = json_object_new_object();
+
+		jadd_str(l, "address", st->listeners[i].address);
+		jadd_str(l, "transport",
+		    sdctl_transport_name(st->listeners[i].transport));
+		jadd_str(l, "device", st->listeners[i].device);
+		json_object_array_add(ls, l);
 	}
-	if (u == 0) {
-		snprintf(buf, len, "%" PRIu64 " B", v);
-	} else {
-		snprintf(buf, len, "%.1f %s", d, unit[u]);
+	json_object_object_add(o, "listeners", ls);
+	for (i = 0; i < st->n_devices; i++) {
+		const struct sdctl_device *dev = &st->devices[i];
+		struct json_object *d = json_object_new_object();
+		struct json_object *ps = json_object_new_array();
+
+		jadd_str(d, "name", dev->name);
+		jadd_str(d, "transport", sdctl_transport_name(dev->transport));
+		jadd_u64(d, "max_sge", dev->max_sge);
+		jadd_u64(d, "max_qp_rd_atom", dev->max_qp_rd_atom);
+		jadd_u64(d, "max_mr", dev->max_mr);
+		for (j = 0; j < dev->n_ports; j++) {
+			struct json_object *p = json_object_new_object();
+
+			jadd_u64(p, "port", dev->ports[j].port);
+			jadd_str(p, "state", dev->ports[j].state);
+			jadd_str(p, "netdev", dev->ports[j].netdev);
+			json_object_array_add(ps, p);
+		}
+		json_object_object_add(d, "ports", ps);
+		json_object_array_add(ds, d);
 	}
-	return buf;
+	json_object_object_add(o, "devices", ds);
+	json_object_object_add(o, "draining",
+	    json_object_new_boolean(st->draining));
+	jadd_u64(o, "master_pid", st->master_pid);
+	jadd_u64(o, "connections_active", st->connections_active);
+	jadd_u64(o, "connections_total", st->connections_total);
+	jadd_u64(o, "connections_refused", st->connections_refused);
+	jadd_u64(o, "max_connections", st->max_connections);
+	jadd_u64(o, "control_clients", st->control_clients);
+	json_object_object_add(o, "connections_peak",
+	    j_counts(st->connections_peak, st->n_connections_peak));
+	json_object_object_add(o, "totals", j_counters(&st->totals));
+	json_print(o);
 }
 
-static const char *
-duration(uint64_t ms, char *buf, size_t len)
+static void
+json_conns(const struct sdctl_conn *cs, size_t n)
 {
-	uint64_t s = ms / 1000;
+	struct json_object *o = j_envelope("conns");
+	struct json_object *a = json_object_new_array();
+	size_t i;
 
-	if (s < 60) {
-		snprintf(buf, len, "%" PRIu64 ".%01" PRIu64 "s", s,
-		    (ms % 1000) / 100);
-	} else if (s < 3600) {
-		snprintf(buf, len, "%" PRIu64 "m%02" PRIu64 "s", s / 60,
-		    s % 60);
-	} else if (s < 86400) {
-		snprintf(buf, len, "%" PRIu64 "h%02" PRIu64 "m", s / 3600,
-		    (s % 3600) / 60);
-	} else {
-		snprintf(buf, len, "%" PRIu64 "d%02" PRIu64 "h", s / 86400,
-		    (s % 86400) / 3600);
+	for (i = 0; i < n; i++) {
+		json_object_array_add(a, j_conn(&cs[i]));
 	}
-	return buf;
+	json_object_object_add(o, "connections", a);
+	json_print(o);
 }
 
+static void
+json_conn(const struct sdctl_conn *c)
+{
+	struct json_object *o = j_envelope("show");
+
+	json_object_object_add(o, "connection", j_conn(c));
+	json_print(o);
+}
+
+static void
+json_credits(const struct sdctl_conn *cs, size_t n)
+{
+	struct json_object *o = j_envelope("credits");
+	struct json_object *a = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct json_object *c = json_object_new_object();
+		const struct sdctl_credits *k = &cs[i].credits;
+
+		jadd_u64(c, "id", cs[i].id);
+		jadd_u64(c, "send_available", k->send_available);
+		jadd_u64(c, "send_target", k->send_target);
+		jadd_u64(c, "receive_posted", k->receive_posted);
+		jadd_u64(c, "receive_target", k->receive_target);
+		jadd_u64(c, "receive_max", cs[i].params.receive_credit_max);
+		jadd_u64(c, "receive_held", k->receive_held);
+		jadd_u64(c, "granted_total", k->granted_total);
+		jadd_u64(c, "credit_waits", k->credit_waits);
+		json_object_array_add(a, c);
+	}
+	json_object_object_add(o, "connections", a);
+	json_print(o);
+}
+
+static void
+json_mr(const struct mr_device *dev, size_t nd, const struct sdctl_conn *cs,
+    size_t n)
+{
+	struct json_object *o = j_envelope("mr");
+	struct json_object *da = json_object_new_array();
+	struct json_object *ca = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < nd; i++) {
+		struct json_object *d = json_object_new_object();
+
+		jadd_str(d, "device", dev[i].name);
+		jadd_u64(d, "count", dev[i].count);
+		jadd_u64(d, "bytes", dev[i].bytes);
+		jadd_u64(d, "area_bytes", dev[i].area);
+		json_object_array_add(da, d);
+	}
+	for (i = 0; i < n; i++) {
+		struct json_object *c = json_object_new_object();
+
+		jadd_u64(c, "id", cs[i].id);
+		jadd_str(c, "device", cs[i].device);
+		jadd_u64(c, "count", cs[i].mr.count);
+		jadd_u64(c, "bytes", cs[i].mr.bytes);
+		jadd_u64(c, "area_bytes", cs[i].mr.area_bytes);
+		jadd_u64(c, "limit", cs[i].mr.limit);
+		json_object_array_add(ca, c);
+	}
+	json_object_object_add(o, "devices", da);
+	json_object_object_add(o, "connections", ca);
+	json_print(o);
+}
+
+static void
+json_metrics(const char *text)
+{
+	struct json_object *o = j_envelope("metrics");
+
+	jadd_str(o, "text", text);
+	json_print(o);
+}
+
+/* One compact object per line, so that a reader can take them as they come. */
+static void
+json_event(const struct sdctl_event *ev)
+{
+	struct json_object *o = j_envelope("events");
+
+	switch (ev->kind) {
+	case SDCTL_EVENT_NEW_CONNECTION:
+		jadd_str(o, "event", "new_connection");
+		jadd_u64(o, "conn_id", ev->u.new_connection.conn.id);
+		jadd_str(o, "peer", ev->u.new_connection.conn.peer);
+		jadd_str(o, "local", ev->u.new_connection.conn.local);
+		jadd_str(o, "transport", sdctl_transport_name(
+		    ev->u.new_connection.conn.transport));
+		break;
+	case SDCTL_EVENT_CONNECTION_CLOSED:
+		jadd_str(o, "event", "connection_closed");
+		jadd_u64(o, "conn_id", ev->u.connection_closed.conn_id);
+		jadd_str(o, "reason", ev->u.connection_closed.reason);
+		jadd_str(o, "message", ev->u.connection_closed.message);
+		jadd_u64(o, "owner_pid", ev->u.connection_closed.owner_pid);
+		break;
+	case SDCTL_EVENT_DRAIN_REQUESTED:
+		jadd_str(o, "event", "drain_requested");
+		jadd_u64(o, "conn_id", ev->u.drain_requested.conn_id);
+		jadd_u64(o, "grace_ms", ev->u.drain_requested.grace_ms);
+		break;
+	case SDCTL_EVENT_OWNER_CHANGED:
+		jadd_str(o, "event", "owner_changed");
+		jadd_u64(o, "conn_id", ev->u.owner_changed.conn_id);
+		jadd_u64(o, "old_pid", ev->u.owner_changed.old_pid);
+		jadd_u64(o, "new_pid", ev->u.owner_changed.new_pid);
+		break;
+	default:
+		jadd_str(o, "event", "unknown");
+		jadd_u64(o, "kind", (uint64_t)ev->kind);
+		break;
+	}
+	printf("%s\n", json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+static void
+json_result(const char *command, const char *text)
+{
+	struct json_object *o = j_envelope(command);
+
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_print(o);
+}
+
+static void
+json_drain_left(uint32_t left)
+{
+	struct json_object *o = j_envelope("drain");
+
+	json_object_object_add(o, "ok", json_object_new_boolean(0));
+	jadd_u64(o, "connections_left", left);
+	json_print(o);
+}
+
+static const struct output json_output = {
+	.status = json_status,
+	.conns = json_conns,
+	.conn = json_conn,
+	.credits = json_credits,
+	.mr = json_mr,
+	.metrics = json_metrics,
+	.event = json_event,
+	.result = json_result,
+	.drain_left = json_drain_left,
+};
+
+/* ------------------------------------------------------------------ */
+/* The commands                                                       */
 /* ------------------------------------------------------------------ */
 
 static int
 cmd_status(struct ctx *x)
 {
 	struct sdctl_status st;
-	char b1[32], b2[32], b3[32], b4[32], cb[SDCTL_MAX_COUNTS * 64];
-	size_t i, j;
 	int rc;
 
 	rc = sdctl_status(x->ctl, &st);
 	if (rc != 0) {
 		return failed(x, "status", rc);
 	}
-	if (x->json) {
-		struct json_object *o = j_envelope("status");
-		struct json_object *ls = json_object_new_array();
-		struct json_object *ds = json_object_new_array();
-
-		jadd_str(o, "version", st.version);
-		jadd_u64(o, "uptime_ms", st.uptime_ms);
-		for (i = 0; i < st.n_listeners; i++) {
-			struct json_object *l = json_object_new_object();
-
-			jadd_str(l, "address", st.listeners[i].address);
-			jadd_str(l, "transport",
-			    sdctl_transport_name(st.listeners[i].transport));
-			jadd_str(l, "device", st.listeners[i].device);
-			json_object_array_add(ls, l);
-		}
-		json_object_object_add(o, "listeners", ls);
-		for (i = 0; i < st.n_devices; i++) {
-			struct json_object *d = json_object_new_object();
-			struct json_object *ps = json_object_new_array();
-
-			jadd_str(d, "name", st.devices[i].name);
-			jadd_str(d, "transport",
-			    sdctl_transport_name(st.devices[i].transport));
-			jadd_u64(d, "max_sge", st.devices[i].max_sge);
-			jadd_u64(d, "max_qp_rd_atom",
-			    st.devices[i].max_qp_rd_atom);
-			jadd_u64(d, "max_mr", st.devices[i].max_mr);
-			for (j = 0; j < st.devices[i].n_ports; j++) {
-				struct json_object *p = json_object_new_object();
-
-				jadd_u64(p, "port", st.devices[i].ports[j].port);
-				jadd_str(p, "state",
-				    st.devices[i].ports[j].state);
-				jadd_str(p, "netdev",
-				    st.devices[i].ports[j].netdev);
-				json_object_array_add(ps, p);
-			}
-			json_object_object_add(d, "ports", ps);
-			json_object_array_add(ds, d);
-		}
-		json_object_object_add(o, "devices", ds);
-		json_object_object_add(o, "draining",
-		    json_object_new_boolean(st.draining));
-		jadd_u64(o, "master_pid", st.master_pid);
-		jadd_u64(o, "connections_active", st.connections_active);
-		jadd_u64(o, "connections_total", st.connections_total);
-		jadd_u64(o, "connections_refused", st.connections_refused);
-		jadd_u64(o, "max_connections", st.max_connections);
-		jadd_u64(o, "control_clients", st.control_clients);
-		json_object_object_add(o, "connections_peak",
-		    j_counts(st.connections_peak, st.n_connections_peak));
-		json_object_object_add(o, "totals", j_counters(&st.totals));
-		json_print(o);
-		sdctl_status_free(&st);
-		return EXIT_OK;
-	}
-	printf("smbdirectd %s, up %s\n", st.version,
-	    duration(st.uptime_ms, b1, sizeof(b1)));
-	printf("state:        %s\n", st.draining ? "draining (refusing new "
-	    "connections)" : "accepting");
-	if (st.master_pid != 0) {
-		printf("master:       pid %u\n", st.master_pid);
-	} else {
-		printf("master:       none registered\n");
-	}
-	printf("connections:  %u active (max %u), %" PRIu64 " accepted, %"
-	    PRIu64 " refused\n", st.connections_active, st.max_connections,
-	    st.connections_total, st.connections_refused);
-	printf("peak:         %s\n", counts_text(st.connections_peak,
-	    st.n_connections_peak, cb, sizeof(cb)));
-	printf("control:      %u clients\n", st.control_clients);
-	printf("listeners:\n");
-	for (i = 0; i < st.n_listeners; i++) {
-		printf("  %-24s %-6s %s\n", st.listeners[i].address,
-		    sdctl_transport_name(st.listeners[i].transport),
-		    st.listeners[i].device);
-	}
-	printf("devices:\n");
-	for (i = 0; i < st.n_devices; i++) {
-		printf("  %-10s %-6s", st.devices[i].name,
-		    sdctl_transport_name(st.devices[i].transport));
-		for (j = 0; j < st.devices[i].n_ports; j++) {
-			printf(" port %u %s%s%s", st.devices[i].ports[j].port,
-			    st.devices[i].ports[j].state,
-			    st.devices[i].ports[j].netdev[0] ? " on " : "",
-			    st.devices[i].ports[j].netdev);
-		}
-		printf("\n");
-	}
-	printf("totals:       in %s, out %s, RDMA read %s, RDMA written %s\n",
-	    human(st.totals.bytes_in, b1, sizeof(b1)),
-	    human(st.totals.bytes_out, b2, sizeof(b2)),
-	    human(st.totals.rdma_read_bytes, b3, sizeof(b3)),
-	    human(st.totals.rdma_write_bytes, b4, sizeof(b4)));
-	printf("copied bytes: %s\n", counts_text(st.totals.copied_bytes,
-	    st.totals.n_copied_bytes, cb, sizeof(cb)));
+	x->out->status(&st);
 	sdctl_status_free(&st);
 	return EXIT_OK;
 }
@@ -393,51 +810,14 @@ static int
 cmd_conns(struct ctx *x)
 {
 	struct sdctl_conn *cs = NULL;
-	size_t n = 0, i;
-	char bi[16], bo[16], br[16], ba[16], bm[16], age[16], idle[16];
+	size_t n = 0;
 	int rc;
 
 	rc = list_conns(x, &cs, &n);
 	if (rc != EXIT_OK) {
 		return rc;
 	}
-	if (x->json) {
-		struct json_object *o = j_envelope("conns");
-		struct json_object *a = json_object_new_array();
-
-		for (i = 0; i < n; i++) {
-			json_object_array_add(a, j_conn(&cs[i]));
-		}
-		json_object_object_add(o, "connections", a);
-		json_print(o);
-		free(cs);
-		return EXIT_OK;
-	}
-	printf("%-5s %-22s %-6s %-12s %7s %9s %9s %9s %9s %9s %9s %8s %8s\n",
-	    "ID", "PEER", "TRANS", "STATE", "OWNER", "CRED S/R", "IN", "OUT",
-	    "RDMA", "AREA", "MR", "AGE", "IDLE");
-	for (i = 0; i < n; i++) {
-		char cred[16];
-
-		snprintf(cred, sizeof(cred), "%u/%u",
-		    cs[i].credits.send_available,
-		    cs[i].credits.receive_posted);
-		printf("%-5" PRIu64 " %-22s %-6s %-12s %7u %9s %9s %9s %9s "
-		    "%9s %9s %8s %8s\n", cs[i].id, cs[i].peer,
-		    sdctl_transport_name(cs[i].transport),
-		    sdctl_state_name(cs[i].state), cs[i].owner_pid, cred,
-		    human(cs[i].counters.bytes_in, bi, sizeof(bi)),
-		    human(cs[i].counters.bytes_out, bo, sizeof(bo)),
-		    human(cs[i].counters.rdma_read_bytes +
-		    cs[i].counters.rdma_write_bytes, br, sizeof(br)),
-		    human(cs[i].mr.area_bytes, ba, sizeof(ba)),
-		    human(cs[i].mr.bytes, bm, sizeof(bm)),
-		    duration(cs[i].age_ms, age, sizeof(age)),
-		    duration(cs[i].idle_ms, idle, sizeof(idle)));
-	}
-	if (n == 0) {
-		printf("(no connections)\n");
-	}
+	x->out->conns(cs, n);
 	free(cs);
 	return EXIT_OK;
 }
@@ -467,7 +847,6 @@ cmd_show(struct ctx *x)
 {
 	struct sdctl_conn c;
 	uint64_t id;
-	char b1[16], b2[16], cb[SDCTL_MAX_COUNTS * 64];
 	int rc;
 
 	rc = parse_id(x, &id);
@@ -478,45 +857,7 @@ cmd_show(struct ctx *x)
 	if (rc != 0) {
 		return failed(x, "show", rc);
 	}
-	if (x->json) {
-		struct json_object *o = j_envelope("show");
-
-		json_object_object_add(o, "connection", j_conn(&c));
-		json_print(o);
-		return EXIT_OK;
-	}
-	printf("connection %" PRIu64 "\n", c.id);
-	printf("  peer %s, local %s, %s on %s\n", c.peer, c.local,
-	    sdctl_transport_name(c.transport), c.device);
-	printf("  state %s, owner pid %u, age %s, idle %s\n",
-	    sdctl_state_name(c.state), c.owner_pid,
-	    duration(c.age_ms, b1, sizeof(b1)),
-	    duration(c.idle_ms, b2, sizeof(b2)));
-	printf("  negotiated: version %#x, send %u, receive %u, fragmented "
-	    "%u (peer %u), read/write %u, IRD %u, ORD %u\n",
-	    c.params.version, c.params.max_send_size,
-	    c.params.max_receive_size, c.params.max_fragmented_size,
-	    c.params.peer_max_fragmented_size, c.params.max_read_write_size,
-	    c.params.ird, c.params.ord);
-	printf("  credits: send %u of target %u, receive posted %u of "
-	    "target %u (max %u), held %u, granted %" PRIu64 ", waits %"
-	    PRIu64 "\n", c.credits.send_available, c.credits.send_target,
-	    c.credits.receive_posted, c.credits.receive_target,
-	    c.params.receive_credit_max, c.credits.receive_held,
-	    c.credits.granted_total, c.credits.credit_waits);
-	printf("  traffic: %" PRIu64 " bytes in (%" PRIu64 " messages, %"
-	    PRIu64 " PDUs), %" PRIu64 " out (%" PRIu64 ", %" PRIu64 ")\n",
-	    c.counters.bytes_in, c.counters.messages_in, c.counters.pdus_in,
-	    c.counters.bytes_out, c.counters.messages_out,
-	    c.counters.pdus_out);
-	printf("  RDMA: read %" PRIu64 " bytes in %" PRIu64 " ops, wrote %"
-	    PRIu64 " bytes in %" PRIu64 " ops\n", c.counters.rdma_read_bytes,
-	    c.counters.rdma_read_ops, c.counters.rdma_write_bytes,
-	    c.counters.rdma_write_ops);
-	printf("  copied bytes: %s\n", counts_text(c.counters.copied_bytes,
-	    c.counters.n_copied_bytes, cb, sizeof(cb)));
-	printf("  MRs: %u of %u, %" PRIu64 " bytes; area %" PRIu64
-	    " bytes\n", c.mr.count, c.mr.limit, c.mr.bytes, c.mr.area_bytes);
+	x->out->conn(&c);
 	return EXIT_OK;
 }
 
@@ -524,53 +865,14 @@ static int
 cmd_credits(struct ctx *x)
 {
 	struct sdctl_conn *cs = NULL;
-	size_t n = 0, i;
+	size_t n = 0;
 	int rc;
 
 	rc = list_conns(x, &cs, &n);
 	if (rc != EXIT_OK) {
 		return rc;
 	}
-	if (x->json) {
-		struct json_object *o = j_envelope("credits");
-		struct json_object *a = json_object_new_array();
-
-		for (i = 0; i < n; i++) {
-			struct json_object *c = json_object_new_object();
-			const struct sdctl_credits *k = &cs[i].credits;
-
-			jadd_u64(c, "id", cs[i].id);
-			jadd_u64(c, "send_available", k->send_available);
-			jadd_u64(c, "send_target", k->send_target);
-			jadd_u64(c, "receive_posted", k->receive_posted);
-			jadd_u64(c, "receive_target", k->receive_target);
-			jadd_u64(c, "receive_max",
-			    cs[i].params.receive_credit_max);
-			jadd_u64(c, "receive_held", k->receive_held);
-			jadd_u64(c, "granted_total", k->granted_total);
-			jadd_u64(c, "credit_waits", k->credit_waits);
-			json_object_array_add(a, c);
-		}
-		json_object_object_add(o, "connections", a);
-		json_print(o);
-		free(cs);
-		return EXIT_OK;
-	}
-	printf("%-5s %-22s %8s %8s %8s %8s %8s %6s %12s %10s\n", "ID", "PEER",
-	    "SEND", "S.TARGET", "RECV", "R.TARGET", "R.MAX", "HELD",
-	    "GRANTED", "WAITS");
-	for (i = 0; i < n; i++) {
-		const struct sdctl_credits *k = &cs[i].credits;
-
-		printf("%-5" PRIu64 " %-22s %8u %8u %8u %8u %8u %6u %12" PRIu64
-		    " %10" PRIu64 "\n", cs[i].id, cs[i].peer,
-		    k->send_available, k->send_target, k->receive_posted,
-		    k->receive_target, cs[i].params.receive_credit_max,
-		    k->receive_held, k->granted_total, k->credit_waits);
-	}
-	if (n == 0) {
-		printf("(no connections)\n");
-	}
+	x->out->credits(cs, n);
 	free(cs);
 	return EXIT_OK;
 }
@@ -579,15 +881,9 @@ static int
 cmd_mr(struct ctx *x)
 {
 	struct sdctl_conn *cs = NULL;
-	size_t n = 0, i, j;
-	char b1[16], b2[16];
+	struct mr_device dev[MR_DEVICES];
+	size_t n = 0, nd = 0, i, j;
 	int rc;
-	/* Per device: sums over its connections. */
-	struct {
-		char		name[64];
-		uint64_t	count, bytes, area;
-	} dev[16];
-	size_t nd = 0;
 
 	rc = list_conns(x, &cs, &n);
 	if (rc != EXIT_OK) {
@@ -600,7 +896,7 @@ cmd_mr(struct ctx *x)
 				break;
 			}
 		}
-		if (j == nd && nd < 16) {
+		if (j == nd && nd < MR_DEVICES) {
 			snprintf(dev[nd].name, sizeof(dev[nd].name), "%s",
 			    cs[i].device);
 			nd++;
@@ -611,66 +907,8 @@ cmd_mr(struct ctx *x)
 			dev[j].area += cs[i].mr.area_bytes;
 		}
 	}
-	if (x->json) {
-		struct json_object *o = j_envelope("mr");
-		struct json_object *da = json_object_new_array();
-		struct json_object *ca = json_object_new_array();
-
-		for (j = 0; j < nd; j++) {
-			struct json_object *d = json_object_new_object();
-
-			jadd_str(d, "device", dev[j].name);
-			jadd_u64(d, "count", dev[j].count);
-			jadd_u64(d, "bytes", dev[j].bytes);
-			jadd_u64(d, "area_bytes", dev[j].area);
-			json_object_array_add(da, d);
-		}
-		for (i = 0; i < n; i++) {
-			struct json_object *c = json_object_new_object();
-
-			jadd_u64(c, "id", cs[i].id);
-			jadd_str(c, "device", cs[i].device);
-			jadd_u64(c, "count", cs[i].mr.count);
-			jadd_u64(c, "bytes", cs[i].mr.bytes);
-			jadd_u64(c, "area_bytes", cs[i].mr.area_bytes);
-			jadd_u64(c, "limit", cs[i].mr.limit);
-			json_object_array_add(ca, c);
-		}
-		json_object_object_add(o, "devices", da);
-		json_object_object_add(o, "connections", ca);
-		json_print(o);
-		free(cs);
-		return EXIT_OK;
-	}
-	printf("%-12s %8s %12s %12s\n", "DEVICE", "MRS", "BYTES", "AREA");
-	for (j = 0; j < nd; j++) {
-		printf("%-12s %8" PRIu64 " %12s %12s\n", dev[j].name,
-		    dev[j].count, human(dev[j].bytes, b1, sizeof(b1)),
-		    human(dev[j].area, b2, sizeof(b2)));
-	}
-	printf("\n%-5s %-12s %8s %8s %12s %12s\n", "ID", "DEVICE", "MRS",
-	    "LIMIT", "BYTES", "AREA");
-	for (i = 0; i < n; i++) {
-		printf("%-5" PRIu64 " %-12s %8u %8u %12s %12s\n", cs[i].id,
-		    cs[i].device, cs[i].mr.count, cs[i].mr.limit,
-		    human(cs[i].mr.bytes, b1, sizeof(b1)),
-		    human(cs[i].mr.area_bytes, b2, sizeof(b2)));
-	}
+	x->out->mr(dev, nd, cs, n);
 	free(cs);
-	return EXIT_OK;
-}
-
-static int
-ok_json(struct ctx *x, const char *command, const char *text)
-{
-	if (x->json) {
-		struct json_object *o = j_envelope(command);
-
-		json_object_object_add(o, "ok", json_object_new_boolean(1));
-		json_print(o);
-	} else {
-		printf("%s\n", text);
-	}
 	return EXIT_OK;
 }
 
@@ -704,18 +942,12 @@ drain_wait(struct ctx *x, unsigned timeout_s)
 			return failed(x, "drain --wait", rc);
 		}
 		if (left == 0) {
-			return ok_json(x, "drain", "drained: no connections "
+			x->out->result("drain", "drained: no connections "
 			    "left");
+			return EXIT_OK;
 		}
 		if (timeout_s > 0 && time(NULL) >= end) {
-			if (x->json) {
-				struct json_object *o = j_envelope("drain");
-
-				json_object_object_add(o, "ok",
-				    json_object_new_boolean(0));
-				jadd_u64(o, "connections_left", left);
-				json_print(o);
-			}
+			x->out->drain_left(left);
 			err("drain --wait: %u connections still open after "
 			    "%us", left, timeout_s);
 			return EXIT_TIMEOUT;
@@ -776,8 +1008,9 @@ cmd_drain(struct ctx *x)
 	if (wait) {
 		return drain_wait(x, timeout);
 	}
-	return ok_json(x, "drain", id == 0 ? "draining: new connections are "
+	x->out->result("drain", id == 0 ? "draining: new connections are "
 	    "refused" : "draining the connection: its owner was told");
+	return EXIT_OK;
 }
 
 static int
@@ -785,15 +1018,12 @@ cmd_undrain(struct ctx *x)
 {
 	int rc;
 
-	if (x->argc != 0) {
-		err("undrain takes no arguments");
-		return EXIT_USAGE;
-	}
 	rc = sdctl_undrain(x->ctl);
 	if (rc != 0) {
 		return failed(x, "undrain", rc);
 	}
-	return ok_json(x, "undrain", "accepting connections");
+	x->out->result("undrain", "accepting connections");
+	return EXIT_OK;
 }
 
 static int
@@ -810,7 +1040,8 @@ cmd_kill(struct ctx *x)
 	if (rc != 0) {
 		return failed(x, "kill", rc);
 	}
-	return ok_json(x, "kill", "killed");
+	x->out->result("kill", "killed");
+	return EXIT_OK;
 }
 
 static int
@@ -823,106 +1054,9 @@ cmd_metrics(struct ctx *x)
 	if (rc != 0) {
 		return failed(x, "metrics", rc);
 	}
-	if (x->json) {
-		struct json_object *o = j_envelope("metrics");
-
-		jadd_str(o, "text", text);
-		json_print(o);
-	} else {
-		fputs(text, stdout);
-	}
+	x->out->metrics(text);
 	free(text);
 	return EXIT_OK;
-}
-
-/* One event: a line of text, or one compact JSON object per line. */
-static void
-print_event(struct ctx *x, const struct sdctl_event *ev)
-{
-	struct json_object *o = NULL;
-
-	if (x->json) {
-		o = j_envelope("events");
-	}
-	switch (ev->kind) {
-	case SDCTL_EVENT_NEW_CONNECTION:
-		if (o != NULL) {
-			jadd_str(o, "event", "new_connection");
-			jadd_u64(o, "conn_id", ev->u.new_connection.conn.id);
-			jadd_str(o, "peer", ev->u.new_connection.conn.peer);
-			jadd_str(o, "local", ev->u.new_connection.conn.local);
-			jadd_str(o, "transport", sdctl_transport_name(
-			    ev->u.new_connection.conn.transport));
-		} else {
-			printf("new_connection conn=%" PRIu64 " peer=%s "
-			    "local=%s transport=%s\n",
-			    ev->u.new_connection.conn.id,
-			    ev->u.new_connection.conn.peer,
-			    ev->u.new_connection.conn.local,
-			    sdctl_transport_name(
-			    ev->u.new_connection.conn.transport));
-		}
-		break;
-	case SDCTL_EVENT_CONNECTION_CLOSED:
-		if (o != NULL) {
-			jadd_str(o, "event", "connection_closed");
-			jadd_u64(o, "conn_id",
-			    ev->u.connection_closed.conn_id);
-			jadd_str(o, "reason", ev->u.connection_closed.reason);
-			jadd_str(o, "message",
-			    ev->u.connection_closed.message);
-			jadd_u64(o, "owner_pid",
-			    ev->u.connection_closed.owner_pid);
-		} else {
-			printf("connection_closed conn=%" PRIu64 " reason=%s "
-			    "owner_pid=%u: %s\n",
-			    ev->u.connection_closed.conn_id,
-			    ev->u.connection_closed.reason,
-			    ev->u.connection_closed.owner_pid,
-			    ev->u.connection_closed.message);
-		}
-		break;
-	case SDCTL_EVENT_DRAIN_REQUESTED:
-		if (o != NULL) {
-			jadd_str(o, "event", "drain_requested");
-			jadd_u64(o, "conn_id",
-			    ev->u.drain_requested.conn_id);
-			jadd_u64(o, "grace_ms",
-			    ev->u.drain_requested.grace_ms);
-		} else {
-			printf("drain_requested conn=%" PRIu64 " "
-			    "grace_ms=%u\n", ev->u.drain_requested.conn_id,
-			    ev->u.drain_requested.grace_ms);
-		}
-		break;
-	case SDCTL_EVENT_OWNER_CHANGED:
-		if (o != NULL) {
-			jadd_str(o, "event", "owner_changed");
-			jadd_u64(o, "conn_id", ev->u.owner_changed.conn_id);
-			jadd_u64(o, "old_pid", ev->u.owner_changed.old_pid);
-			jadd_u64(o, "new_pid", ev->u.owner_changed.new_pid);
-		} else {
-			printf("owner_changed conn=%" PRIu64 " old_pid=%u "
-			    "new_pid=%u\n", ev->u.owner_changed.conn_id,
-			    ev->u.owner_changed.old_pid,
-			    ev->u.owner_changed.new_pid);
-		}
-		break;
-	default:
-		if (o != NULL) {
-			jadd_str(o, "event", "unknown");
-			jadd_u64(o, "kind", (uint64_t)ev->kind);
-		} else {
-			printf("unknown kind=%d\n", (int)ev->kind);
-		}
-		break;
-	}
-	if (o != NULL) {
-		printf("%s\n", json_object_to_json_string_ext(o,
-		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(o);
-	}
-	fflush(stdout);
 }
 
 /* An option's positive whole number, or 0 after saying why not. */
@@ -990,7 +1124,9 @@ cmd_events(struct ctx *x)
 				err("events: some events were dropped");
 				continue;
 			}
-			print_event(x, &ev);
+			x->out->event(&ev);
+			/* A reader on a pipe sees each event as it comes. */
+			fflush(stdout);
 			if (count > 0 && ++seen == count) {
 				return EXIT_OK;
 			}
@@ -1013,25 +1149,26 @@ cmd_events(struct ctx *x)
 }
 
 static const struct cmd cmds[] = {
-	{ "status", NULL, "", false, cmd_status,
+	{ "status", NULL, "", false, cmd_status, 0,
 	    "version, uptime, listeners, devices, drain state, counts" },
-	{ "conns", "connections", "", false, cmd_conns,
+	{ "conns", "connections", "", false, cmd_conns, 0,
 	    "one line per connection" },
-	{ "show", NULL, "ID", false, cmd_show,
+	{ "show", NULL, "ID", false, cmd_show, ARGS_ANY,
 	    "everything about one connection" },
-	{ "credits", NULL, "", false, cmd_credits,
+	{ "credits", NULL, "", false, cmd_credits, 0,
 	    "credits per connection" },
-	{ "mr", NULL, "", false, cmd_mr,
+	{ "mr", NULL, "", false, cmd_mr, 0,
 	    "memory regions per device and per connection" },
 	{ "drain", NULL, "[ID | --wait [--timeout S]]", true, cmd_drain,
-	    "stop accepting (or end one session after its grace)" },
-	{ "undrain", NULL, "", true, cmd_undrain,
+	    ARGS_ANY, "stop accepting (or end one session after its grace)" },
+	{ "undrain", NULL, "", true, cmd_undrain, 0,
 	    "accept connections again" },
-	{ "kill", NULL, "ID", true, cmd_kill, "disconnect a session now" },
-	{ "metrics", NULL, "", false, cmd_metrics,
+	{ "kill", NULL, "ID", true, cmd_kill, ARGS_ANY,
+	    "disconnect a session now" },
+	{ "metrics", NULL, "", false, cmd_metrics, 0,
 	    "Prometheus exposition text" },
 	{ "events", NULL, "[--count N] [--timeout S]", false, cmd_events,
-	    "print events as they come" },
+	    ARGS_ANY, "print events as they come" },
 };
 
 static void
@@ -1053,6 +1190,21 @@ usage(FILE *f)
 	    "daemon, 4 drain --wait or events --count timed out.\n");
 }
 
+static const struct cmd *
+cmd_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(name, cmds[i].name) == 0 ||
+		    (cmds[i].alias != NULL &&
+		    strcmp(name, cmds[i].alias) == 0)) {
+			return &cmds[i];
+		}
+	}
+	return NULL;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1067,10 +1219,10 @@ main(int argc, char **argv)
 	const char *sock = NULL;
 	struct ctx x;
 	bool ro = false;
-	size_t i;
-	int ch, rc;
+	int ch, i, rc;
 
 	memset(&x, 0, sizeof(x));
+	x.out = &text_output;
 	/* Options stop at the command; its own arguments follow it. */
 	while ((ch = getopt_long(argc, argv, "+s:jhV", longopts, NULL)) !=
 	    -1) {
@@ -1079,7 +1231,7 @@ main(int argc, char **argv)
 			sock = optarg;
 			break;
 		case 'j':
-			x.json = true;
+			x.out = &json_output;
 			break;
 		case 'h':
 			usage(stdout);
@@ -1096,14 +1248,7 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		if (strcmp(argv[optind], cmds[i].name) == 0 ||
-		    (cmds[i].alias != NULL &&
-		    strcmp(argv[optind], cmds[i].alias) == 0)) {
-			cmd = &cmds[i];
-			break;
-		}
-	}
+	cmd = cmd_find(argv[optind]);
 	if (cmd == NULL) {
 		err("unknown command '%s'", argv[optind]);
 		usage(stderr);
@@ -1112,18 +1257,22 @@ main(int argc, char **argv)
 	x.argc = argc - optind - 1;
 	x.argv = argv + optind + 1;
 	/* --json may also follow the command. */
-	for (i = 0; i < (size_t)x.argc; i++) {
+	for (i = 0; i < x.argc; i++) {
 		if (strcmp(x.argv[i], "--json") == 0) {
-			x.json = true;
+			x.out = &json_output;
 			memmove(&x.argv[i], &x.argv[i + 1],
-			    sizeof(*x.argv) * ((size_t)x.argc - i - 1));
+			    sizeof(*x.argv) * (size_t)(x.argc - i - 1));
 			x.argc--;
 			i--;
 		}
 	}
-	if (cmd->fn != cmd_drain && cmd->fn != cmd_show &&
-	    cmd->fn != cmd_kill && cmd->fn != cmd_events && x.argc > 0) {
-		err("%s takes no arguments", cmd->name);
+	if (cmd->max_args != ARGS_ANY && x.argc > cmd->max_args) {
+		if (cmd->max_args == 0) {
+			err("%s takes no arguments", cmd->name);
+		} else {
+			err("%s takes at most %d arguments", cmd->name,
+			    cmd->max_args);
+		}
 		return EXIT_USAGE;
 	}
 
