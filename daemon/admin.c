@@ -11,9 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/clock.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
+#include "daemon/dev.h"
 #include "daemon/info.h"
+#include "daemon/listener.h"
 #include "daemon/log.h"
 #include "daemon/master.h"
 #include "daemon/ops.h"
@@ -305,7 +308,7 @@ admin_drain(struct ctl_client *cl, const Smbdirect__Ctl__Request *req,
 	uint32_t grace = dr->grace_ms != 0 ? dr->grace_ms :
 	    d->cfg.drain_grace_ms;
 	struct rconn *c;
-	uint8_t *body;
+	uint8_t body[FRAME_DRAIN_SIZE];
 
 	if (dr->conn_id == 0) {
 		if (!d->draining) {
@@ -330,11 +333,13 @@ admin_drain(struct ctl_client *cl, const Smbdirect__Ctl__Request *req,
 	}
 	/* The owner hears it on its data channel, the master as an event. */
 	if (chan_connected(&c->chan)) {
-		body = malloc(FRAME_DRAIN_SIZE);
-		if (body != NULL) {
-			frame_put_le32(body, grace);
-			chan_send_op(&c->chan, FRAME_DRAIN, body,
-			    FRAME_DRAIN_SIZE, -1);
+		frame_put_le32(body, grace);
+		if (ops_send_frame(c, FRAME_DRAIN, body, FRAME_DRAIN_SIZE,
+		    -1) != 0 || c->state == RCONN_CLOSING) {
+			rep->message = arena_printf(a, "drain: connection "
+			    "%llu closed as the DRAIN frame was queued",
+			    (unsigned long long)c->id);
+			return -ESHUTDOWN;
 		}
 	}
 	master_drain_requested(d, c->id, grace, c->owner_pid);

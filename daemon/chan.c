@@ -10,6 +10,12 @@
  * a 24-bit big-endian body length. Type 0 is an SMB2 PDU, exactly as on
  * SMB2 Direct TCP; the daemon's operation frames use other type bytes
  * (docs/PROTOCOL.md).
+ *
+ * This file keeps the socket and nothing else: what the bytes read mean,
+ * where they go and when a frame may be written is the data channel
+ * engine's (proto/chanops.h), driven through rconn_run(). Every callback
+ * here holds the connection (rconn_hold()), so a close requested while it
+ * runs takes effect only after it returns.
  */
 #include "config.h"
 
@@ -27,18 +33,12 @@
 #include "daemon/chan.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
-#include "daemon/ops.h"
 #include "daemon/rconn.h"
+#include "chanops.h"
 
 #define CHAN_IOV_MAX	64
 /* Above this many bytes queued to the smbd, stop granting credits. */
 #define CHAN_HIGH_WATER	(1u << 20)
-/*
- * Operation frames held behind a PDU still arriving. The owner has at most
- * a bounded number of RDMA requests in flight (ops.c), each with one
- * completion; more than this means something is wrong.
- */
-#define CHAN_HELD_MAX	512
 
 static void	chan_on_accept(evutil_socket_t, short, void *);
 static void	chan_on_read(evutil_socket_t, short, void *);
@@ -51,7 +51,6 @@ chan_init(struct chan *ch, struct rconn *c)
 	ch->c = c;
 	ch->listen_fd = -1;
 	ch->fd = -1;
-	ch->held_tail = &ch->held;
 }
 
 bool
@@ -160,11 +159,10 @@ seg_at(struct chan *ch, unsigned i)
 
 /*
  * Take the head segment off the queue, then free what it held. Releasing
- * a receive buffer runs the engine (rconn_rx_release()), which may close
- * the connection and with it this channel (chan_close()) before it
- * returns: so the queue is consistent and the segment cleared before the
- * call, nothing here touches them after it, and callers check
- * chan_closed() when it returns.
+ * a receive buffer runs the engine (rconn_rx_release()); a close it asks
+ * for waits until the callback holding the connection returns, but the
+ * queue is consistent and the segment cleared before the call anyway, so
+ * that chan_close() (which pops every segment) may call this too.
  */
 static void
 seg_pop(struct chan *ch)
@@ -216,24 +214,7 @@ chan_close(struct chan *ch)
 	ch->out = NULL;
 	ch->out_cap = 0;
 	ch->out_head = 0;
-	while (ch->held != NULL) {
-		struct chanheld *h = ch->held;
-
-		ch->held = h->next;
-		free(h->body);
-		if (h->fd != -1) {
-			close(h->fd);
-		}
-		free(h);
-	}
-	ch->held_tail = &ch->held;
-	ch->n_held = 0;
-	if (ch->ipdu != NULL) {
-		rconn_tx_unreserve(ch->c, ch->ipdu);
-		ch->ipdu = NULL;
-	}
-	/* A pending PDU was handed to the ring already; rconn frees it. */
-	ch->pending = NULL;
+	ch->reading = false;
 }
 
 static int
@@ -301,34 +282,11 @@ chan_update_backpressure(struct chan *ch)
 	}
 }
 
-/* The PDU is complete on the stream: queue the frames held behind it. */
-static int
-chan_release_held(struct chan *ch)
-{
-	struct chanheld *h;
-	int rc = 0;
-
-	while ((h = ch->held) != NULL) {
-		ch->held = h->next;
-		ch->n_held--;
-		if (rc == 0) {
-			rc = chan_send_op(ch, h->type, h->body, h->len, h->fd);
-		} else {
-			free(h->body);
-			if (h->fd != -1) {
-				close(h->fd);
-			}
-		}
-		free(h);
-	}
-	ch->held_tail = &ch->held;
-	return rc;
-}
-
 /*
  * Queue a fragment of a received PDU. The receive buffer stays held until
  * the fragment is written to the socket. Before the smbd connects, fragments
- * simply wait here: the first PDU is held until the channel exists.
+ * simply wait here: the first PDU is held until the channel exists. The
+ * engine learns of it, for the frames it holds behind a PDU.
  */
 int
 chan_deliver(struct chan *ch, struct rxbuf *rx, const uint8_t *data,
@@ -339,13 +297,9 @@ chan_deliver(struct chan *ch, struct rxbuf *rx, const uint8_t *data,
 	if (s == NULL) {
 		return -ENOBUFS;
 	}
-	ch->in_pdu = !last;
 	if (first) {
-		s->hdr[0] = 0;
-		s->hdr[1] = (uint8_t)(pdu_len >> 16);
-		s->hdr[2] = (uint8_t)(pdu_len >> 8);
-		s->hdr[3] = (uint8_t)pdu_len;
-		s->hdr_len = 4;
+		frame_hdr_encode(s->hdr, FRAME_PDU, pdu_len);
+		s->hdr_len = FRAME_HDR_SIZE;
 	}
 	s->data = data;
 	s->len = len;
@@ -353,44 +307,21 @@ chan_deliver(struct chan *ch, struct rxbuf *rx, const uint8_t *data,
 	ch->out_bytes += s->hdr_len + len;
 	chan_update_backpressure(ch);
 	chan_want_write(ch);
-	return last ? chan_release_held(ch) : 0;
+	chanops_deliver(ch->c->co, first, last);
+	return 0;
 }
 
 /*
- * Queue an operation frame of the daemon's own. Takes @body (heap, freed
- * when written) and @fd (closed once passed, or on failure).
+ * Queue a frame the engine released (CHANOPS_ACT_SEND_FRAME). Takes @body
+ * (malloc()ed: the daemon's engines use the default allocator; freed when
+ * written) and @fd (closed once passed, or on failure).
  */
 int
-chan_send_op(struct chan *ch, uint8_t type, uint8_t *body, uint32_t len,
+chan_queue_frame(struct chan *ch, uint8_t type, uint8_t *body, uint32_t len,
     int fd)
 {
-	struct chanseg *s;
-	struct chanheld *h;
+	struct chanseg *s = chan_push(ch);
 
-	if (ch->in_pdu) {
-		/*
-		 * The stream is inside a PDU whose later fragments have not
-		 * arrived yet: a frame here would land in its body.
-		 */
-		h = ch->n_held < CHAN_HELD_MAX ? malloc(sizeof(*h)) : NULL;
-		if (h == NULL) {
-			free(body);
-			if (fd != -1) {
-				close(fd);
-			}
-			return -ENOBUFS;
-		}
-		h->next = NULL;
-		h->body = body;
-		h->len = len;
-		h->fd = fd;
-		h->type = type;
-		*ch->held_tail = h;
-		ch->held_tail = &h->next;
-		ch->n_held++;
-		return 0;
-	}
-	s = chan_push(ch);
 	if (s == NULL) {
 		free(body);
 		if (fd != -1) {
@@ -398,11 +329,8 @@ chan_send_op(struct chan *ch, uint8_t type, uint8_t *body, uint32_t len,
 		}
 		return -ENOBUFS;
 	}
-	s->hdr[0] = type;
-	s->hdr[1] = (uint8_t)(len >> 16);
-	s->hdr[2] = (uint8_t)(len >> 8);
-	s->hdr[3] = (uint8_t)len;
-	s->hdr_len = 4;
+	frame_hdr_encode(s->hdr, type, len);
+	s->hdr_len = FRAME_HDR_SIZE;
 	s->data = body;
 	s->own = body;
 	s->len = len;
@@ -439,9 +367,8 @@ chan_fail(struct chan *ch, const char *why)
 }
 
 static void
-chan_on_write(evutil_socket_t fd, short what, void *arg)
+chan_write(struct chan *ch)
 {
-	struct chan *ch = arg;
 	struct iovec iov[CHAN_IOV_MAX];
 	struct msghdr msg;
 	union {
@@ -544,7 +471,7 @@ chan_on_write(evutil_socket_t fd, short what, void *arg)
 	}
 	chan_update_backpressure(ch);
 	if (chan_closed(ch)) {
-		return;		/* the engine closed the connection */
+		return;
 	}
 	if (ch->out_n == 0 && ch->write_ev != NULL) {
 		event_del(ch->write_ev);
@@ -554,31 +481,44 @@ chan_on_write(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-chan_pause_read(struct chan *ch)
+chan_on_write(evutil_socket_t fd, short what, void *arg)
 {
-	ch->read_paused = true;
-	if (ch->read_ev != NULL) {
-		event_del(ch->read_ev);
+	struct chan *ch = arg;
+	struct rconn *c = ch->c;
+
+	rconn_hold(c);
+	if (c->state != RCONN_CLOSING) {
+		chan_write(ch);
 	}
+	rconn_unhold(c);
 }
 
+/*
+ * Arm reading while the engine wants bytes, disarm it otherwise (the
+ * socket is level-triggered: a paused channel with data must not be
+ * watched). Called after every run of the connection's engines.
+ */
 void
-chan_resume_read(struct chan *ch)
+chan_update_read(struct chan *ch)
 {
-	if (!ch->read_paused || ch->fd == -1 || ch->eof ||
-	    !ops_can_accept(ch->c)) {
+	struct rconn *c = ch->c;
+	uint8_t *buf;
+	bool want;
+
+	if (ch->fd == -1 || ch->read_ev == NULL || ch->eof) {
 		return;
 	}
-	if (ch->pending != NULL) {
-		if (rconn_tx_submit(ch->c, ch->pending) != 0) {
-			return;
-		}
-		ch->pending = NULL;
+	want = c->state != RCONN_CLOSING && c->co != NULL &&
+	    chanops_rx_want(c->co, &buf) > 0;
+	if (want == ch->reading) {
+		return;
 	}
-	ch->read_paused = false;
-	event_add(ch->read_ev, NULL);
-	/* Data may already be buffered in the socket. */
-	event_active(ch->read_ev, EV_READ, 0);
+	ch->reading = want;
+	if (want) {
+		event_add(ch->read_ev, NULL);
+	} else {
+		event_del(ch->read_ev);
+	}
 }
 
 /* Receive into @buf, remembering the sender's pid (SO_PASSCRED). */
@@ -636,130 +576,63 @@ chan_recv(struct chan *ch, void *buf, size_t len, pid_t *pid)
 }
 
 /*
- * Read as much as is there: frame headers, PDU bodies straight into the
- * send ring, and operation frames into ch->op.
+ * Read as much as is there and the engine wants: frame headers, PDU
+ * bodies straight into the send ring, operation frames into the engine.
+ * The engine's actions run after each piece, so that a PDU's buffer is
+ * reserved before its body is read.
  */
+static void
+chan_read(struct chan *ch)
+{
+	struct rconn *c = ch->c;
+	uint64_t op_before;
+	uint8_t *buf;
+	size_t want;
+	ssize_t n;
+	pid_t pid;
+	bool body;
+
+	while (!chan_closed(ch) && c->state != RCONN_CLOSING &&
+	    (want = chanops_rx_want(c->co, &buf)) > 0) {
+		body = chanops_rx_in_pdu(c->co);
+		pid = 0;
+		n = chan_recv(ch, buf, want, &pid);
+		if (n == 0) {
+			ch->eof = true;
+			rconn_channel_gone(c, RCONN_R_CHANNEL_CLOSED,
+			    chanops_rx_mid_frame(c->co) ? "the smbd closed "
+			    "the data channel mid-frame" : "the smbd closed "
+			    "the data channel");
+			return;
+		}
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR) {
+				return;
+			}
+			chan_fail(ch, "data channel read failed");
+			return;
+		}
+		if (body) {
+			rconn_copied(c, COPY_PDU_FROM_OWNER, (uint64_t)n);
+		}
+		op_before = chanops_rx_op_bytes(c->co);
+		chanops_rx_got(c->co, (size_t)n, (int32_t)pid);
+		rconn_copied(c, COPY_OP_FRAMES,
+		    chanops_rx_op_bytes(c->co) - op_before);
+		rconn_run(c);
+	}
+}
+
 static void
 chan_on_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct chan *ch = arg;
 	struct rconn *c = ch->c;
-	ssize_t n;
-	pid_t pid = 0;
-	int rc;
 
-	while (!ch->read_paused) {
-		if (ch->ihdr_got < 4) {
-			n = chan_recv(ch, ch->ihdr + ch->ihdr_got,
-			    4 - ch->ihdr_got, &pid);
-			if (n == 0) {
-				ch->eof = true;
-				rconn_channel_gone(c, RCONN_R_CHANNEL_CLOSED,
-				    "the smbd closed the data channel");
-				return;
-			}
-			if (n < 0) {
-				if (errno == EAGAIN || errno == EINTR) {
-					return;
-				}
-				chan_fail(ch, "data channel read failed");
-				return;
-			}
-			if (ch->ihdr_got == 0) {
-				ch->frame_pid = pid;
-			}
-			ch->ihdr_got += (unsigned)n;
-			if (ch->ihdr_got < 4) {
-				continue;
-			}
-			ch->op_type = ch->ihdr[0];
-			ch->ilen = (uint32_t)ch->ihdr[1] << 16 |
-			    (uint32_t)ch->ihdr[2] << 8 | ch->ihdr[3];
-			ch->igot = 0;
-			if (ch->op_type != 0) {
-				rconn_copied(c, COPY_OP_FRAMES, 4);
-			}
-			if (ch->op_type != 0 && ch->ilen > sizeof(ch->op)) {
-				log_warnx("conn=%llu: operation frame type %#x "
-				    "of %u bytes exceeds %zu",
-				    (unsigned long long)c->id, ch->op_type,
-				    ch->ilen, sizeof(ch->op));
-				chan_fail(ch, "oversized operation frame");
-				return;
-			}
-		}
-		if (ch->op_type == 0 && ch->ipdu == NULL) {
-			rc = rconn_tx_reserve(c, ch->ilen, &ch->ipdu, &ch->ibuf);
-			if (rc == -EAGAIN) {
-				/* The ring is full: wait for send completions. */
-				chan_pause_read(ch);
-				return;
-			}
-			if (rc != 0) {
-				chan_fail(ch, "PDU length not acceptable");
-				return;
-			}
-		}
-		if (ch->igot < ch->ilen) {
-			uint8_t *dst = ch->op_type == 0 ? ch->ibuf : ch->op;
-
-			n = chan_recv(ch, dst + ch->igot, ch->ilen - ch->igot,
-			    &pid);
-			if (n == 0) {
-				ch->eof = true;
-				rconn_channel_gone(c, RCONN_R_CHANNEL_CLOSED,
-				    "the smbd closed the data channel mid-frame");
-				return;
-			}
-			if (n < 0) {
-				if (errno == EAGAIN || errno == EINTR) {
-					return;
-				}
-				chan_fail(ch, "data channel read failed");
-				return;
-			}
-			if (pid != ch->frame_pid) {
-				ch->frame_pid = 0;	/* mixed senders */
-			}
-			rconn_copied(c, ch->op_type == 0 ? COPY_PDU_FROM_OWNER :
-			    COPY_OP_FRAMES, (uint64_t)n);
-			ch->igot += (uint32_t)n;
-			if (ch->igot < ch->ilen) {
-				continue;
-			}
-		}
-		/* A whole frame. */
-		ch->ihdr_got = 0;
-		if (ch->op_type == 0) {
-			struct txpdu *p = ch->ipdu;
-
-			ch->ipdu = NULL;
-			rc = ops_pdu_ready(c, p);
-			if (rc == 1) {
-				/* Held until its RDMA WRITEs are posted. */
-				chan_pause_read(ch);
-				return;
-			}
-			if (rc == -EAGAIN) {
-				ch->pending = p;
-				chan_pause_read(ch);
-				return;
-			}
-			if (rc != 0) {
-				return;	/* the connection is closing */
-			}
-		} else {
-			rc = ops_handle(c, ch->op_type, ch->op, ch->ilen,
-			    ch->frame_pid);
-			if (rc != 0) {
-				return;
-			}
-			if (!ops_can_accept(c)) {
-				chan_pause_read(ch);
-				return;
-			}
-		}
-	}
+	rconn_hold(c);
+	chan_read(ch);
+	chan_update_read(ch);
+	rconn_unhold(c);
 }
 
 /*
@@ -770,7 +643,7 @@ chan_on_read(evutil_socket_t fd, short what, void *arg)
 void
 chan_read_now(struct chan *ch)
 {
-	if (ch->fd != -1 && !ch->read_paused && !ch->eof) {
+	if (ch->fd != -1 && ch->reading && !ch->eof) {
 		chan_on_read(ch->fd, EV_READ, ch);
 	}
 }
@@ -807,8 +680,7 @@ chan_on_accept(evutil_socket_t lfd, short what, void *arg)
 	    chan_on_read, ch);
 	ch->write_ev = event_new(c->d->base, fd, EV_WRITE | EV_PERSIST,
 	    chan_on_write, ch);
-	if (ch->read_ev == NULL || ch->write_ev == NULL ||
-	    event_add(ch->read_ev, NULL) != 0) {
+	if (ch->read_ev == NULL || ch->write_ev == NULL) {
 		close(fd);
 		rconn_channel_gone(c, RCONN_R_NO_RESOURCES,
 		    "cannot watch the data channel");
@@ -818,6 +690,9 @@ chan_on_accept(evutil_socket_t lfd, short what, void *arg)
 	ch->peer_pid = uc.pid;
 	log_debug("conn=%llu: data channel connected by pid=%d uid=%d",
 	    (unsigned long long)c->id, (int)uc.pid, (int)uc.uid);
+	rconn_hold(c);
 	rconn_channel_connected(c, uc.pid);
+	chan_update_read(ch);
 	chan_want_write(ch);
+	rconn_unhold(c);
 }

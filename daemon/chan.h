@@ -23,7 +23,6 @@
 
 struct rconn;
 struct rxbuf;
-struct txpdu;
 
 /*
  * One outbound piece: an optional frame header, then data, which is a
@@ -39,18 +38,6 @@ struct chanseg {
 	struct rxbuf	*rx;
 	uint8_t		*own;
 	int		 fd;		/* to pass with SCM_RIGHTS, or -1 */
-};
-
-/*
- * An operation frame that waits for the end of the PDU being delivered:
- * frames never go between the fragments of a PDU on the stream.
- */
-struct chanheld {
-	struct chanheld	*next;
-	uint8_t		*body;
-	uint32_t	 len;
-	int		 fd;
-	uint8_t		 type;
 };
 
 struct chan {
@@ -70,24 +57,12 @@ struct chan {
 	unsigned	 out_n;
 	size_t		 out_bytes;
 	bool		 upper_blocked;	/* told the engine to stop granting */
-	bool		 in_pdu;	/* a PDU's first fragment is queued,
-					   its last not yet */
-	struct chanheld	*held;		/* operation frames held meanwhile */
-	struct chanheld	**held_tail;
-	unsigned	 n_held;
 
-	/* Inbound: the frame being read. */
-	uint8_t		 ihdr[4];
-	unsigned	 ihdr_got;
-	uint32_t	 ilen;		/* body length from the header */
-	uint32_t	 igot;
-	struct txpdu	*ipdu;		/* PDU body goes to the send ring */
-	uint8_t		*ibuf;
-	uint8_t		 op[FRAME_OP_MAX];	/* an operation frame's body */
-	uint8_t		 op_type;
-	pid_t		 frame_pid;	/* sender of this frame, 0: mixed */
-	struct txpdu	*pending;	/* read, but the engine would block */
-	bool		 read_paused;
+	/*
+	 * Inbound: where bytes go is the data channel engine's to say
+	 * (chanops_rx_want()); reading is armed while it wants some.
+	 */
+	bool		 reading;
 	bool		 eof;
 };
 
@@ -96,9 +71,9 @@ int	chan_listen(struct chan *, const char *dir, uint64_t conn_id);
 void	chan_close(struct chan *);
 int	chan_deliver(struct chan *, struct rxbuf *, const uint8_t *data,
 	    uint32_t len, uint32_t pdu_len, bool first, bool last);
-int	chan_send_op(struct chan *, uint8_t type, uint8_t *body,
+int	chan_queue_frame(struct chan *, uint8_t type, uint8_t *body,
 	    uint32_t len, int fd);
-void	chan_resume_read(struct chan *);
+void	chan_update_read(struct chan *);
 void	chan_read_now(struct chan *);
 bool	chan_connected(const struct chan *);
 size_t	chan_out_bytes(const struct chan *);

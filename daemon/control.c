@@ -6,9 +6,10 @@
  * read at accept; roles are granted against them, never against what a
  * client says about itself. Clients are capped in total and per uid, one
  * descriptor is kept in reserve to shed a client when the process runs out
- * (EMFILE), and accept pauses for a second when that happens. A client's
- * write event is armed only while its queue is non-empty, and a client that
- * lets its queue grow past CTL_MAX_QUEUE is dropped.
+ * (EMFILE), and accept pauses for a second when that happens. Each client
+ * is a peer (peer.h): its write event is armed only while its queue is
+ * non-empty, and descriptors sent to the daemon are closed there. A client
+ * that lets its queue grow past CTL_MAX_QUEUE is dropped.
  */
 #include "config.h"
 
@@ -27,6 +28,7 @@
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
+#include "daemon/peer.h"
 
 #define O_REQ(x)	SMBDIRECT__CTL__REQUEST__BODY_##x
 
@@ -71,9 +73,14 @@ static const struct ctl_cmd {
 };
 
 static void	control_on_accept(evutil_socket_t, short, void *);
-static void	control_on_read(evutil_socket_t, short, void *);
-static void	control_on_write(evutil_socket_t, short, void *);
+static void	control_on_read(struct peer *, void *);
+static void	control_on_error(struct peer *, void *, int);
 static void	control_drop(struct ctl_client *, const char *why);
+
+static const struct peer_cb control_peer_cb = {
+	.read = control_on_read,
+	.error = control_on_error,
+};
 
 const char *
 control_role_name(enum ctl_role r)
@@ -153,54 +160,41 @@ control_allowed(const struct ctl_client *cl, enum ctl_role role,
  * Sending
  * ------------------------------------------------------------------- */
 
-static int
-control_flush(struct ctl_client *cl)
-{
-	struct ctl_msg *m;
-	ssize_t n;
-
-	while ((m = STAILQ_FIRST(&cl->out)) != NULL) {
-		/* copy: none (a control message) */
-		n = send(cl->fd, m->data, m->len, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR) {
-				break;
-			}
-			return -errno;
-		}
-		STAILQ_REMOVE_HEAD(&cl->out, entry);
-		cl->n_out--;
-		free(m);
-	}
-	if (STAILQ_EMPTY(&cl->out)) {
-		event_del(cl->wev);
-	} else if (!event_pending(cl->wev, EV_WRITE, NULL)) {
-		event_add(cl->wev, NULL);
-	}
-	return 0;
-}
-
+/*
+ * Queue one datagram and write what the socket takes now. A write error
+ * is not the caller's: the peer reports it from the loop
+ * (control_on_error()), which drops the client.
+ */
 int
 control_send(struct ctl_client *cl, const Smbdirect__Ctl__DaemonMessage *dm)
 {
 	size_t len = smbdirect__ctl__daemon_message__get_packed_size(dm);
-	struct ctl_msg *m;
+	size_t queued;
+	uint8_t *buf;
 	int rc;
 
-	if (cl->n_out >= CTL_MAX_QUEUE) {
-		log_warnx("pid=%d: control client stopped reading (%u "
+	if (cl->peer == NULL) {
+		return -EPIPE;
+	}
+	queued = peer_queued(cl->peer, NULL);
+	if (queued >= CTL_MAX_QUEUE) {
+		log_warnx("pid=%d: control client stopped reading (%zu "
 		    "messages queued); dropping it", (int)cl->cred.pid,
-		    cl->n_out);
+		    queued);
 		return -ENOBUFS;
 	}
-	m = malloc(sizeof(*m) + len);
-	if (m == NULL) {
+	buf = malloc(len);
+	if (buf == NULL) {
 		return -ENOMEM;
 	}
-	m->len = smbdirect__ctl__daemon_message__pack(dm, m->data);
-	STAILQ_INSERT_TAIL(&cl->out, m, entry);
-	cl->n_out++;
-	rc = control_flush(cl);
+	len = smbdirect__ctl__daemon_message__pack(dm, buf);
+	rc = peer_queue(cl->peer, NULL, 0, buf, len, -1, peer_release_free,
+	    buf);
+	if (rc != 0) {
+		free(buf);
+		return rc;
+	}
+	rc = peer_flush(cl->peer);
 	if (rc != 0) {
 		log_debug("pid=%d: control send: %s", (int)cl->cred.pid,
 		    strerror(-rc));
@@ -209,13 +203,13 @@ control_send(struct ctl_client *cl, const Smbdirect__Ctl__DaemonMessage *dm)
 }
 
 static void
-control_on_write(evutil_socket_t fd, short what, void *arg)
+control_on_error(struct peer *p, void *arg, int err)
 {
 	struct ctl_client *cl = arg;
 
-	if (control_flush(cl) != 0) {
-		control_drop(cl, "write failed");
-	}
+	log_debug("pid=%d: control write: %s", (int)cl->cred.pid,
+	    strerror(-err));
+	control_drop(cl, "write failed");
 }
 
 static void
@@ -356,58 +350,29 @@ out:
 }
 
 static void
-control_on_read(evutil_socket_t fd, short what, void *arg)
+control_on_read(struct peer *p, void *arg)
 {
 	struct ctl_client *cl = arg;
 	struct control *ctl = cl->ctl;
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int) * 8)];
-	} cbuf;
-	struct iovec iov;
-	struct msghdr msg;
-	struct cmsghdr *cm;
 	char err[160];
 	ssize_t n;
 
 	for (;;) {
-		iov.iov_base = ctl->rbuf;
-		iov.iov_len = ctl->rbuf_len;
-		memset(&msg, 0, sizeof(msg));
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		msg.msg_control = cbuf.buf;
-		msg.msg_controllen = sizeof(cbuf.buf);
-		/* copy: none (a control message) */
-		n = recvmsg(cl->fd, &msg, MSG_DONTWAIT | MSG_TRUNC |
-		    MSG_CMSG_CLOEXEC);
+		/*
+		 * The control channel carries no descriptors: peer_recv()
+		 * closes any. A datagram's full length comes back (MSG_TRUNC).
+		 */
+		n = peer_recv(cl->peer, ctl->rbuf, ctl->rbuf_len, false, NULL);
+		if (n == -EAGAIN) {
+			return;
+		}
 		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR) {
-				return;
-			}
 			control_drop(cl, "read failed");
 			return;
 		}
 		if (n == 0) {
 			control_drop(cl, NULL);
 			return;
-		}
-		/* The control channel carries no descriptors: close any. */
-		for (cm = CMSG_FIRSTHDR(&msg); cm != NULL;
-		    cm = CMSG_NXTHDR(&msg, cm)) {
-			if (cm->cmsg_level == SOL_SOCKET &&
-			    cm->cmsg_type == SCM_RIGHTS) {
-				int fds[8];
-				size_t k, nfd = (cm->cmsg_len - CMSG_LEN(0)) /
-				    sizeof(int);
-
-				nfd = nfd > 8 ? 8 : nfd;
-				/* copy: none (stray fds to close) */
-				memcpy(fds, CMSG_DATA(cm), nfd * sizeof(int));
-				for (k = 0; k < nfd; k++) {
-					close(fds[k]);
-				}
-			}
 		}
 		if ((size_t)n > ctl->d->cfg.max_control_message) {
 			metrics_count(&ctl->d->metrics, MF_ERRORS,
@@ -419,7 +384,7 @@ control_on_read(evutil_socket_t fd, short what, void *arg)
 			continue;
 		}
 		control_dispatch(cl, ctl->rbuf, (size_t)n);
-		if (cl->fd == -1) {
+		if (cl->peer == NULL) {
 			return;
 		}
 	}
@@ -432,21 +397,7 @@ control_on_read(evutil_socket_t fd, short what, void *arg)
 static void
 control_client_free(struct ctl_client *cl)
 {
-	struct ctl_msg *m;
-
-	while ((m = STAILQ_FIRST(&cl->out)) != NULL) {
-		STAILQ_REMOVE_HEAD(&cl->out, entry);
-		free(m);
-	}
-	if (cl->rev != NULL) {
-		event_free(cl->rev);
-	}
-	if (cl->wev != NULL) {
-		event_free(cl->wev);
-	}
-	if (cl->fd != -1) {
-		close(cl->fd);
-	}
+	peer_free(cl->peer);
 	free(cl);
 }
 
@@ -471,7 +422,7 @@ control_drop(struct ctl_client *cl, const char *why)
 {
 	struct control *ctl = cl->ctl;
 
-	if (cl->fd == -1) {
+	if (cl->peer == NULL) {
 		return;
 	}
 	if (why != NULL) {
@@ -484,10 +435,8 @@ control_drop(struct ctl_client *cl, const char *why)
 	TAILQ_REMOVE(&ctl->clients, cl, entry);
 	ctl->n_clients--;
 	master_client_gone(cl);
-	event_del(cl->rev);
-	event_del(cl->wev);
-	close(cl->fd);
-	cl->fd = -1;
+	peer_free(cl->peer);
+	cl->peer = NULL;
 	TAILQ_INSERT_TAIL(&ctl->dead, cl, entry);
 	event_active(ctl->reap_ev, EV_TIMEOUT, 0);
 	if (ctl->listen_ev != NULL &&
@@ -517,6 +466,7 @@ control_add_client(struct control *ctl, int fd, bool inherited)
 	struct ctl_client *cl = NULL;
 	socklen_t sl;
 	unsigned cap = ctl->d->cfg.max_control_clients;
+	int rc;
 
 	cl = calloc(1, sizeof(*cl));
 	if (cl == NULL) {
@@ -524,17 +474,18 @@ control_add_client(struct control *ctl, int fd, bool inherited)
 		return -ENOMEM;
 	}
 	cl->ctl = ctl;
-	cl->fd = fd;
 	cl->inherited = inherited;
-	STAILQ_INIT(&cl->out);
-	sl = sizeof(cl->cred);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cl->cred, &sl) != 0) {
-		log_warn("control: SO_PEERCRED");
+	/* The peer reads SO_PEERCRED, and owns (and closes) fd from here. */
+	rc = peer_new(ctl->d->base, fd, 0, &control_peer_cb, cl, &cl->peer);
+	if (rc != 0) {
+		log_warnx("control: cannot take a client: %s", strerror(-rc));
 		control_client_free(cl);
-		return -EIO;
+		return rc;
 	}
+	cl->cred = *peer_cred(cl->peer);
 	sl = sizeof(cl->groups);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, cl->groups, &sl) == 0) {
+	if (getsockopt(peer_fd(cl->peer), SOL_SOCKET, SO_PEERGROUPS,
+	    cl->groups, &sl) == 0) {
 		cl->n_groups = sl / sizeof(gid_t);
 	}
 	if (ctl->n_clients >= cap) {
@@ -555,15 +506,6 @@ control_add_client(struct control *ctl, int fd, bool inherited)
 		    "control_too_many_per_uid", 1);
 		control_client_free(cl);
 		return -EMFILE;
-	}
-	cl->rev = event_new(ctl->d->base, fd, EV_READ | EV_PERSIST,
-	    control_on_read, cl);
-	cl->wev = event_new(ctl->d->base, fd, EV_WRITE | EV_PERSIST,
-	    control_on_write, cl);
-	if (cl->rev == NULL || cl->wev == NULL ||
-	    event_add(cl->rev, NULL) != 0) {
-		control_client_free(cl);
-		return -ENOMEM;
 	}
 	TAILQ_INSERT_TAIL(&ctl->clients, cl, entry);
 	ctl->n_clients++;

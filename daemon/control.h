@@ -20,6 +20,7 @@
 #define CTL_MAX_QUEUE		256	/* datagrams queued to one client */
 
 struct daemon;
+struct peer;
 
 enum ctl_role {
 	CTL_ROLE_NONE = 0,
@@ -28,23 +29,16 @@ enum ctl_role {
 	CTL_ROLE_ADMIN = 3,
 };
 
-struct ctl_msg {
-	STAILQ_ENTRY(ctl_msg)	 entry;
-	size_t			 len;
-	uint8_t			 data[];
-};
-
 /*
  * A control client. Its credentials are the kernel's (SO_PEERCRED and
  * SO_PEERGROUPS at connect time) and never change. It has at most one
- * role, taken once with Register.
+ * role, taken once with Register. Its socket and its queue of outgoing
+ * datagrams are its peer (peer.h), NULL once the client is dropped.
  */
 struct ctl_client {
 	TAILQ_ENTRY(ctl_client)	 entry;
 	struct control		*ctl;
-	int			 fd;
-	struct event		*rev;
-	struct event		*wev;
+	struct peer		*peer;
 	struct ucred		 cred;
 	gid_t			 groups[CTL_MAX_GROUPS];
 	unsigned		 n_groups;
@@ -53,8 +47,6 @@ struct ctl_client {
 	bool			 inherited;	/* --control-fd */
 	char			 name[64];
 	uint32_t		 sub_mask;	/* 1 << EventKind */
-	STAILQ_HEAD(, ctl_msg)	 out;
-	unsigned		 n_out;
 };
 
 struct control {

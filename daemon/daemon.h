@@ -25,7 +25,11 @@
 #include <infiniband/verbs.h>
 #include <rdma/rdma_cma.h>
 
+/* clock.h, dev.h and listener.h also for files that include only this. */
+#include "daemon/clock.h"
 #include "daemon/conf.h"
+#include "daemon/dev.h"
+#include "daemon/listener.h"
 #include "daemon/metrics.h"
 
 /*
@@ -42,56 +46,6 @@
 struct rconn;
 struct chan;
 struct ctl_client;
-
-/*
- * RDMA transports: X(name, number, token). The token names the transport
- * in logs, metrics labels (smbdirect_connections_peak{transport}) and the
- * control channel's StatusReply.connections_peak.
- */
-#define TRANSPORTS(X)							\
-	X(IWARP, 1, "iwarp")						\
-	X(ROCE, 2, "roce")						\
-	X(IB, 3, "ib")
-
-enum transport {
-#define X(e, n, token)	TRANSPORT_##e = n,
-	TRANSPORTS(X)
-#undef X
-	TRANSPORT_END
-};
-
-/*
- * An RDMA device the daemon uses. Created on the first cm_id bound to it;
- * freed at shutdown once no connection refers to it (refs == 0).
- */
-struct dev {
-	TAILQ_ENTRY(dev)	 entry;
-	struct daemon		*d;
-	struct ibv_context	*verbs;		/* borrowed from RDMA CM */
-	struct ibv_pd		*pd;
-	struct ibv_comp_channel	*cch;
-	struct ibv_cq		*guard_cq;	/* siw only: see dev_siw_guard() */
-	struct event		*cch_ev;
-	struct ibv_device_attr	 attr;
-	enum transport		 transport;
-	char			 name[IBV_SYSFS_NAME_MAX];
-	unsigned		 refs;		/* connections using it */
-	unsigned		 mr_count;	/* MRs registered on its PD */
-	uint64_t		 mr_bytes;
-};
-
-/* One RDMA CM listening id. */
-struct listener {
-	TAILQ_ENTRY(listener)	 entry;
-	struct rdma_cm_id	*id;
-	struct sockaddr_storage	 addr;
-	enum transport		 transport;
-	char			 device[IBV_SYSFS_NAME_MAX];
-	struct dev		*dev;		/* held open, or NULL */
-	char			 text[80];	/* "10.0.0.1:5445" */
-	unsigned		 if_index;
-	uint64_t		 link_speed_bps;
-};
 
 struct daemon {
 	struct event_base	*base;
@@ -129,18 +83,6 @@ struct daemon {
 };
 
 /* main.c */
-uint64_t	 now_ms(void);
 void		 daemon_check_shutdown(struct daemon *);
-
-/* dev.c */
-struct dev	*dev_get(struct daemon *, struct ibv_context *);
-void		 dev_put(struct dev *);
-void		 dev_free_all(struct daemon *);
-enum transport	 dev_transport(struct ibv_context *, uint8_t port);
-const char	*transport_name(enum transport);
-
-/* listener.c */
-int		 listener_init(struct daemon *);
-void		 listener_close_all(struct daemon *);
 
 #endif

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "daemon/daemon.h"
+#include "daemon/dev.h"
 #include "daemon/log.h"
 #include "daemon/rconn.h"
 

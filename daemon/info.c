@@ -1,5 +1,11 @@
 /*
  * info.c: connection and daemon snapshots for the control channel.
+ *
+ * Counters are copied from the list in counters.h by name: a CTL
+ * counter's field in struct rconn and struct metrics has the name of its
+ * field in message Counters, so a missing .proto field does not compile.
+ * keepalives_sent (the engine's) and copied_bytes (by kind) are not in
+ * that list and are copied on their own.
  */
 #include "config.h"
 
@@ -145,16 +151,11 @@ info_connection(struct arena *a, struct rconn *c)
 		cr->credit_waits = st.credit_waits;
 		k->keepalives_sent = st.keepalives_sent;
 	}
-	k->bytes_in = c->bytes_in;
-	k->bytes_out = c->bytes_out;
-	k->messages_in = c->msgs_in;
-	k->messages_out = c->msgs_out;
-	k->pdus_in = c->pdus_in;
-	k->pdus_out = c->pdus_out;
-	k->rdma_read_bytes = c->rdma_read_bytes;
-	k->rdma_read_ops = c->rdma_read_ops;
-	k->rdma_write_bytes = c->rdma_write_bytes;
-	k->rdma_write_ops = c->rdma_write_ops;
+	/* The CTL counters of counters.h that are counted per connection. */
+#define X(scope, ctl, name, ...)					\
+	COUNTERS_PER_CONN_##scope(COUNTERS_SENT_##ctl(k->name = c->name;))
+	COUNTERS(X)
+#undef X
 	if (info_copied(a, k, c->copied) != 0) {
 		return NULL;
 	}
@@ -181,16 +182,10 @@ info_totals(struct arena *a, struct daemon *d)
 		return NULL;
 	}
 	smbdirect__ctl__counters__init(k);
-	k->bytes_in = m->bytes_in;
-	k->bytes_out = m->bytes_out;
-	k->messages_in = m->msgs_in;
-	k->messages_out = m->msgs_out;
-	k->pdus_in = m->pdus_in;
-	k->pdus_out = m->pdus_out;
-	k->rdma_read_bytes = m->rdma_read_bytes;
-	k->rdma_read_ops = m->rdma_read_ops;
-	k->rdma_write_bytes = m->rdma_write_bytes;
-	k->rdma_write_ops = m->rdma_write_ops;
+	/* Every CTL counter of counters.h. */
+#define X(scope, ctl, name, ...)	COUNTERS_SENT_##ctl(k->name = m->name;)
+	COUNTERS(X)
+#undef X
 	if (info_copied(a, k, m->copied) != 0) {
 		return NULL;
 	}

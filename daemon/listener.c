@@ -25,6 +25,8 @@
 #include <string.h>
 
 #include "daemon/daemon.h"
+#include "daemon/dev.h"
+#include "daemon/listener.h"
 #include "daemon/log.h"
 #include "daemon/rconn.h"
 

@@ -6,18 +6,22 @@ daemon_smbdirectd_SOURCES = \
 	daemon/area.c daemon/area.h \
 	daemon/arena.c daemon/arena.h \
 	daemon/chan.c daemon/chan.h \
+	daemon/clock.c daemon/clock.h \
 	daemon/conf.c daemon/conf.h \
 	daemon/control.c daemon/control.h \
+	daemon/counters.h \
 	daemon/daemon.h \
-	daemon/dev.c \
+	daemon/dev.c daemon/dev.h \
 	daemon/info.c daemon/info.h \
-	daemon/listener.c \
+	daemon/listener.c daemon/listener.h \
 	daemon/log.c daemon/log.h \
 	daemon/main.c \
 	daemon/master.c daemon/master.h \
 	daemon/metrics.c daemon/metrics.h \
 	daemon/ops.c daemon/ops.h \
-	daemon/rconn.c daemon/rconn.h
+	daemon/peer.c daemon/peer.h \
+	daemon/rconn.c daemon/rconn.h \
+	daemon/rconn_reason.c daemon/rconn_reason.h
 daemon_smbdirectd_CPPFLAGS = $(AM_CPPFLAGS) -DSYSCONFDIR='"$(sysconfdir)"'
 daemon_smbdirectd_CFLAGS = $(AM_CFLAGS) $(IBVERBS_CFLAGS) $(RDMACM_CFLAGS) \
 	$(PROTOBUF_C_CFLAGS) $(LIBEVENT_CFLAGS) $(INIH_CFLAGS) \
@@ -33,12 +37,14 @@ dist_noinst_SCRIPTS += tests/unit/test_copy_sites.sh
 TESTS += tests/unit/test_metric_labels.sh
 dist_noinst_SCRIPTS += tests/unit/test_metric_labels.sh
 
-# metrics.c's exposition, compiled alone with the two functions of other
-# modules it calls stubbed in the test.
+# metrics.c's exposition, info.c's counters and rconn_reason.c's tokens,
+# compiled alone with the functions of other modules they call stubbed in
+# the test.
 check_PROGRAMS += tests/unit/test_metrics
 TESTS += tests/unit/test_metrics
 tests_unit_test_metrics_SOURCES = tests/unit/test_metrics.c \
-	daemon/metrics.c daemon/log.c
+	daemon/metrics.c daemon/log.c daemon/info.c daemon/arena.c \
+	daemon/rconn_reason.c
 tests_unit_test_metrics_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
 	$(IBVERBS_CFLAGS) $(RDMACM_CFLAGS) $(PROTOBUF_C_CFLAGS) \
 	$(LIBEVENT_CFLAGS)

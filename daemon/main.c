@@ -23,8 +23,11 @@
 #include <dirent.h>
 #include <systemd/sd-daemon.h>
 
+#include "daemon/clock.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
+#include "daemon/dev.h"
+#include "daemon/listener.h"
 #include "daemon/log.h"
 #include "daemon/metrics.h"
 #include "daemon/rconn.h"
@@ -35,15 +38,6 @@
 #define DEFAULT_CONFIG	SYSCONFDIR "/smbdirectd.conf"
 /* Connections get this long to disconnect in order at shutdown. */
 #define SHUTDOWN_WAIT_MS	3000
-
-uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static void
 usage(FILE *f)

@@ -244,7 +244,7 @@ master_claim(struct ctl_client *cl, const Smbdirect__Ctl__Request *req,
 	c->owner_pid = pid;
 	c->handoff_pid = 0;
 	c->claim_pid = 0;
-	d->metrics.handoffs++;
+	COUNT_DAEMON(d, handoffs, 1);
 	log_info("conn=%llu: now owned by pid=%u (was pid=%u)",
 	    (unsigned long long)id, pid, old);
 	oc.conn_id = id;

@@ -268,50 +268,76 @@ connections_peak(struct sbuf *b, const struct daemon *d)
 	    "by transport.", names, v, TRANSPORT_END);
 }
 
+/* The counters of COUNTERS() (counters.h), each with its series. */
+static const struct {
+	const char		*name, *help;
+	enum counter_group	 group;
+	size_t			 off;		/* in struct metrics */
+} counters[] = {
+#define X(scope, ctl, name, group, series, help, conn_help)		\
+	{ "smbdirect_" series, help, group, offsetof(struct metrics, name) },
+	COUNTERS(X)
+#undef X
+};
+
+/* The series of every counter in @group, in list order. */
+static void
+counter_group(struct sbuf *b, const struct metrics *m,
+    enum counter_group group)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+		if (counters[i].group == group) {
+			one(b, counters[i].name, "counter", counters[i].help,
+			    *(const uint64_t *)((const char *)m +
+			    counters[i].off));
+		}
+	}
+}
+
+/* The per-connection series: CONN counters with a conn_help. */
 static void
 per_connection(struct sbuf *b, struct daemon *d)
 {
 	static const struct {
 		const char *name, *help;
 		size_t off;
-	} series[] = {
-		{ "smbdirect_connection_received_bytes_total",
-		    "SMB Direct message bytes received on one connection.",
-		    offsetof(struct rconn, bytes_in) },
-		{ "smbdirect_connection_sent_bytes_total",
-		    "SMB Direct message bytes sent on one connection.",
-		    offsetof(struct rconn, bytes_out) },
-		{ "smbdirect_connection_rdma_read_bytes_total",
-		    "Bytes moved by RDMA READ on one connection.",
-		    offsetof(struct rconn, rdma_read_bytes) },
-		{ "smbdirect_connection_rdma_write_bytes_total",
-		    "Bytes moved by RDMA WRITE on one connection.",
-		    offsetof(struct rconn, rdma_write_bytes) },
+	} conn_series[] = {
+#define X(scope, ctl, name, group, series, help, conn_help)		\
+	COUNTERS_PER_CONN_##scope({ "smbdirect_connection_" series,	\
+	    conn_help, offsetof(struct rconn, name) },)
+		COUNTERS(X)
+#undef X
 	};
 	struct rconn *c;
 	size_t i;
 	unsigned n;
 
-	for (i = 0; i < sizeof(series) / sizeof(series[0]); i++) {
-		head(b, series[i].name, "counter", series[i].help);
+	for (i = 0; i < sizeof(conn_series) / sizeof(conn_series[0]); i++) {
+		if (conn_series[i].help == NULL) {
+			continue;
+		}
+		head(b, conn_series[i].name, "counter", conn_series[i].help);
 		n = 0;
 		TAILQ_FOREACH(c, &d->conns, entry) {
 			if (n++ >= d->cfg.metrics_per_connection_max) {
 				break;
 			}
-			sb_printf(b, "%s{conn=\"%llu\",peer=\"", series[i].name,
-			    (unsigned long long)c->id);
+			sb_printf(b, "%s{conn=\"%llu\",peer=\"",
+			    conn_series[i].name, (unsigned long long)c->id);
 			label_value(b, c->peer);
 			sb_printf(b, "\"} %llu\n", (unsigned long long)
 			    *(const uint64_t *)((const char *)c +
-			    series[i].off));
+			    conn_series[i].off));
 		}
 	}
 }
 
 /*
  * Render the exposition text. Returns a heap string the caller frees, or
- * NULL when memory ran out.
+ * NULL when memory ran out. The counters of counters.h come by group, at
+ * the places their series have always had.
  */
 char *
 metrics_render(struct daemon *d)
@@ -346,59 +372,28 @@ metrics_render(struct daemon *d)
 	one(&b, "smbdirect_connections_active", "gauge",
 	    "SMB Direct connections open now.", d->n_conns);
 	connections_peak(&b, d);
-	one(&b, "smbdirect_connections_total", "counter",
-	    "SMB Direct connections accepted.", m->conn_total);
+	counter_group(&b, m, CG_ACCEPTED);
 	family(&b, m, MF_REFUSED, "smbdirect_connections_refused_total",
 	    "reason", "Connection requests refused, by reason.");
 	family(&b, m, MF_NEGOTIATE_FAIL, "smbdirect_negotiate_failures_total",
 	    "reason", "SMB Direct negotiations that failed, by reason.");
 	family(&b, m, MF_CLOSED, "smbdirect_connections_closed_total",
 	    "reason", "Connections closed, by reason.");
-	one(&b, "smbdirect_received_bytes_total", "counter",
-	    "SMB Direct message bytes received (Windows: Bytes Received).",
-	    m->bytes_in);
-	one(&b, "smbdirect_sent_bytes_total", "counter",
-	    "SMB Direct message bytes sent (Windows: Bytes Sent).",
-	    m->bytes_out);
-	one(&b, "smbdirect_received_messages_total", "counter",
-	    "SMB Direct messages received.", m->msgs_in);
-	one(&b, "smbdirect_sent_messages_total", "counter",
-	    "SMB Direct messages sent.", m->msgs_out);
-	one(&b, "smbdirect_received_pdus_total", "counter",
-	    "SMB2 PDUs reassembled and passed to an smbd.", m->pdus_in);
-	one(&b, "smbdirect_sent_pdus_total", "counter",
-	    "SMB2 PDUs sent to clients.", m->pdus_out);
-	one(&b, "smbdirect_rdma_read_bytes_total", "counter",
-	    "Bytes moved by RDMA READ (Windows: Bytes RDMA Read).",
-	    m->rdma_read_bytes);
-	one(&b, "smbdirect_rdma_read_operations_total", "counter",
-	    "RDMA READ operations requested by smbds.", m->rdma_read_ops);
-	one(&b, "smbdirect_rdma_write_bytes_total", "counter",
-	    "Bytes moved by RDMA WRITE (Windows: Bytes RDMA Written).",
-	    m->rdma_write_bytes);
-	one(&b, "smbdirect_rdma_write_operations_total", "counter",
-	    "RDMA WRITE operations requested by smbds.", m->rdma_write_ops);
+	counter_group(&b, m, CG_TRAFFIC);
 	rdma_rejected(&b, m);
-	one(&b, "smbdirect_sends_with_invalidate_total", "counter",
-	    "Messages sent with remote invalidation of a client token.",
-	    m->sends_with_invalidate);
+	counter_group(&b, m, CG_SENDS);
 	one(&b, "smbdirect_credit_stalls_total", "counter",
 	    "Times a send waited for send credits.", credit_waits);
 	one(&b, "smbdirect_receive_credits_posted", "gauge",
 	    "Receive buffers posted (credits granted) now.", recv_posted);
-	one(&b, "smbdirect_receive_buffers_posted_total", "counter",
-	    "Receive buffers posted.", m->recv_posted);
+	counter_group(&b, m, CG_RECEIVES);
 	one(&b, "smbdirect_memory_regions", "gauge",
 	    "Memory regions registered now.", mr_count);
 	one(&b, "smbdirect_memory_region_bytes", "gauge",
 	    "Bytes in registered memory regions now.", mr_bytes);
 	one(&b, "smbdirect_area_bytes", "gauge",
 	    "Bytes of shared-memory areas now.", area_bytes);
-	one(&b, "smbdirect_handoffs_total", "counter",
-	    "Connections handed from one smbd to another.", m->handoffs);
-	one(&b, "smbdirect_keepalive_timeouts_total", "counter",
-	    "Connections ended because a keepalive went unanswered.",
-	    m->keepalive_timeouts);
+	counter_group(&b, m, CG_EVENTS);
 	one(&b, "smbdirect_draining", "gauge",
 	    "1 while the daemon refuses new connections (drain).",
 	    d->draining ? 1 : 0);

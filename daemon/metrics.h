@@ -1,8 +1,9 @@
 /*
  * The daemon's metrics registry.
  *
- * Hot-path counters are plain fields, bumped where the event happens
- * (per connection and daemon-wide). Rare events that carry a reason
+ * Hot-path counters are plain fields, defined once in counters.h and
+ * bumped where the event happens by COUNT() (per connection and
+ * daemon-wide at once) or COUNT_DAEMON(). Rare events that carry a reason
  * (refusals, negotiate failures, closes, errors) go to labelled families,
  * small tables searched linearly: they are counted a few times per
  * connection at most. Label values are stable tokens (sdp_error_name(),
@@ -14,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "daemon/counters.h"
 #include "frame.h"
 
 #define METRICS_FAMILY_MAX	48	/* label values per family */
@@ -91,24 +93,14 @@ struct metrics_table {
 	uint64_t		overflow;	/* counted under "other" */
 };
 
-/* Daemon-wide totals; per-connection ones live in struct rconn. */
+/*
+ * Daemon-wide totals: every counter of COUNTERS() (counters.h), whose
+ * CONN ones also live in struct rconn, and what that list leaves out
+ * (counters.h says why).
+ */
 struct metrics {
-	uint64_t	conn_total;		/* accepted in RDMA CM */
-	uint64_t	bytes_in;		/* SMB Direct message bytes */
-	uint64_t	bytes_out;
-	uint64_t	msgs_in;
-	uint64_t	msgs_out;
-	uint64_t	pdus_in;
-	uint64_t	pdus_out;
-	uint64_t	rdma_read_bytes;
-	uint64_t	rdma_read_ops;
-	uint64_t	rdma_write_bytes;
-	uint64_t	rdma_write_ops;
-	uint64_t	sends_with_invalidate;	/* SEND with Invalidate */
-	uint64_t	credit_stalls;		/* sends that waited for credit */
-	uint64_t	recv_posted;		/* receive buffers posted */
-	uint64_t	handoffs;
-	uint64_t	keepalive_timeouts;
+	COUNTERS(COUNTERS_METRICS_FIELD)
+	uint64_t	credit_stalls;		/* credit waits, reaped conns */
 	uint64_t	copied[COPY_END];	/* by enum metrics_copy */
 	/* RDMA frames refused, by enum frame_rdma_reject (0 unused). */
 	uint64_t	rdma_rejected[FRAME_RDMA_REJECT_END];
@@ -116,6 +108,17 @@ struct metrics {
 	uint64_t	textfile_writes;
 	struct metrics_table	families[MF_COUNT];
 };
+
+/* COUNT_DAEMON(d, name, n) of counters.h, for each DAEMON counter. */
+#define X(scope, ctl, name, ...)					\
+	COUNTERS_DAEMON_ONLY_##scope(					\
+	static inline void						\
+	metrics_add_##name(struct metrics *m, uint64_t n)		\
+	{								\
+		m->name += n;						\
+	})
+COUNTERS(X)
+#undef X
 
 struct daemon;
 

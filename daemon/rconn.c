@@ -40,7 +40,6 @@
 /* Headroom for operation frames' send WRs beside the engine's sends. */
 #define RCONN_HDR_SLOT			32
 
-static void	rconn_run(struct rconn *);
 static void	rconn_reap(evutil_socket_t, short, void *);
 static void	rconn_announce(struct rconn *);
 
@@ -66,44 +65,6 @@ rconn_state_name(enum rconn_state s)
 	return "unknown";
 }
 
-const char *
-rconn_reason_name(int reason)
-{
-	static const char *const names[] = {
-#define X(e, token)	[RCONN_R_##e] = token,
-		RCONN_REASONS(X)
-#undef X
-	};
-
-	if (reason < 0) {
-		return sdp_error_name(reason);
-	}
-	if (reason > RCONN_R_NONE && reason < RCONN_R_END) {
-		return names[reason];
-	}
-	return "unknown";
-}
-
-/*
- * Every close reason gets its series at 0 from the start: ours, and each
- * fatal error of the engine (those are the reasons it can end a
- * connection with).
- */
-void
-rconn_metrics_init(struct metrics *m)
-{
-	int r;
-
-	for (r = RCONN_R_NONE + 1; r < RCONN_R_END; r++) {
-		metrics_count(m, MF_CLOSED, rconn_reason_name(r), 0);
-	}
-	for (r = SDP_ERR_FATAL - 1; r >= SDP_ERR_FATAL - 60; r--) {
-		if (strcmp(sdp_error_name(r), "unknown") != 0) {
-			metrics_count(m, MF_CLOSED, sdp_error_name(r), 0);
-		}
-	}
-}
-
 struct rconn *
 rconn_find(struct daemon *d, uint64_t id)
 {
@@ -121,13 +82,13 @@ rconn_find(struct daemon *d, uint64_t id)
  * The peer went away: in the middle of a PDU, while RDMA READs or WRITEs
  * of its memory were on the queue pair, or between PDUs.
  */
-static int
+static enum rconn_reason
 rconn_peer_gone_reason(const struct rconn *c)
 {
 	if (c->sdp != NULL && sdp_rx_remaining(c->sdp) > 0) {
 		return RCONN_R_DISCONNECT_MID_PDU;
 	}
-	if (ops_in_flight(c)) {
+	if (c->co != NULL && chanops_rdma_in_flight(c->co)) {
 		return RCONN_R_DISCONNECT_MID_RDMA;
 	}
 	return RCONN_R_PEER_DISCONNECT;
@@ -320,7 +281,7 @@ rx_post(struct rconn *c, unsigned count)
 		}
 		SLIST_REMOVE_HEAD(&c->rx_free, free_entry);
 		c->rx_posted++;
-		c->d->metrics.recv_posted++;
+		COUNT_DAEMON(c->d, recv_posted, 1);
 	}
 	return 0;
 }
@@ -467,17 +428,6 @@ tx_pdu_free(struct rconn *c, struct txpdu *pdu)
 	free(pdu);
 }
 
-/* Give back the most recent reservation (its PDU was never submitted). */
-void
-rconn_tx_unreserve(struct rconn *c, struct txpdu *pdu)
-{
-	uint32_t skip = pdu->span - pdu->len;
-
-	c->ring_head = pdu->off == 0 && skip > 0 ? c->ring_size - skip :
-	    pdu->off;
-	tx_pdu_free(c, pdu);
-}
-
 int
 rconn_tx_submit(struct rconn *c, struct txpdu *pdu)
 {
@@ -492,8 +442,12 @@ rconn_tx_submit(struct rconn *c, struct txpdu *pdu)
 		return -EAGAIN;
 	}
 	if (rc != 0) {
-		rconn_close(c, rc, "the engine refused a PDU of %u bytes: %s",
-		    pdu->len, sdp_strerror(rc));
+		/*
+		 * A daemon bug: rconn_tx_reserve() checked the PDU. The
+		 * engine's code is the close reason (rconn_reason.h).
+		 */
+		rconn_close(c, rconn_reason_from_sdp(rc), "the engine refused "
+		    "a PDU of %u bytes: %s", pdu->len, sdp_strerror(rc));
 		return -EPIPE;
 	}
 	c->t_last_io = now_ms();
@@ -550,8 +504,7 @@ tx_post(struct rconn *c, const struct sdp_action *a)
 		 * otherwise, so setting both is right for every provider.
 		 */
 		wr.wr.rdma.rkey = a->u.send.invalidate_rkey;
-		c->sends_with_invalidate++;
-		c->d->metrics.sends_with_invalidate++;
+		COUNT(c, sends_with_invalidate, 1);
 		log_debug("conn=%llu: SEND with Invalidate of %#x",
 		    (unsigned long long)c->id, a->u.send.invalidate_rkey);
 	} else {
@@ -563,13 +516,10 @@ tx_post(struct rconn *c, const struct sdp_action *a)
 		return -EIO;
 	}
 	c->sends_outstanding++;
-	c->msgs_out++;
-	c->bytes_out += a->u.send.hdr_len + a->u.send.pdu_len;
-	c->d->metrics.msgs_out++;
-	c->d->metrics.bytes_out += a->u.send.hdr_len + a->u.send.pdu_len;
+	COUNT(c, messages_out, 1);
+	COUNT(c, bytes_out, a->u.send.hdr_len + a->u.send.pdu_len);
 	if (slot->last) {
-		c->pdus_out++;
-		c->d->metrics.pdus_out++;
+		COUNT(c, pdus_out, 1);
 	}
 	return 0;
 }
@@ -619,13 +569,15 @@ rconn_first_pdu(struct rconn *c)
 	}
 }
 
+/* Perform one action of the SMB Direct engine. */
 static void
-rconn_run(struct rconn *c)
+rconn_sdp_act(struct rconn *c, const struct sdp_action *ap)
 {
-	struct sdp_action a;
+	struct sdp_action a = *ap;
+	enum rconn_reason reason;
 	int rc;
 
-	while (c->state != RCONN_CLOSING && sdp_next_action(c->sdp, &a) > 0) {
+	{
 		switch (a.type) {
 		case SDP_ACT_POST_RECV:
 			rc = rx_post(c, a.u.post_recv.count);
@@ -657,8 +609,7 @@ rconn_run(struct rconn *c)
 			}
 			c->rx_held++;
 			if (a.u.deliver.last) {
-				c->pdus_in++;
-				c->d->metrics.pdus_in++;
+				COUNT(c, pdus_in, 1);
 			}
 			/* ESTABLISHED may still be queued behind the data. */
 			if ((c->state == RCONN_ACCEPTING ||
@@ -685,30 +636,97 @@ rconn_run(struct rconn *c)
 				    p.peer_max_fragmented_size,
 				    p.max_read_write_size,
 				    p.peer_credits_requested);
+				chanops_set_max_read_write(c->co,
+				    p.max_read_write_size);
 			}
 			break;
 		case SDP_ACT_WRITABLE:
-			chan_resume_read(&c->chan);
+			chanops_resume(c->co);
 			break;
 		case SDP_ACT_NONE:
 			break;
 		case SDP_ACT_DISCONNECT:
-			if (a.u.disconnect.reason < 0) {
-				if (!sdp_is_negotiated(c->sdp)) {
-					metrics_count(&c->d->metrics,
-					    MF_NEGOTIATE_FAIL,
-					    sdp_error_name(
-					    a.u.disconnect.reason), 1);
-				}
-				if (a.u.disconnect.reason ==
-				    SDP_ERR_KEEPALIVE_TIMEOUT) {
-					c->d->metrics.keepalive_timeouts++;
-				}
+			/*
+			 * The boundary: the engine's error becomes a close
+			 * reason here (rconn_reason.h).
+			 */
+			reason = rconn_reason_from_sdp(a.u.disconnect.reason);
+			if (!sdp_is_negotiated(c->sdp)) {
+				metrics_count(&c->d->metrics,
+				    MF_NEGOTIATE_FAIL,
+				    sdp_error_name(a.u.disconnect.reason), 1);
 			}
-			rconn_close(c, a.u.disconnect.reason, "%s",
+			if (reason == RCONN_R_SDP_KEEPALIVE_TIMEOUT) {
+				COUNT_DAEMON(c->d, keepalive_timeouts, 1);
+			}
+			rconn_close(c, reason, "%s",
 			    sdp_strerror(a.u.disconnect.reason));
 			break;
 		}
+	}
+}
+
+static void	rconn_teardown(struct rconn *);
+
+/*
+ * The connection's one run loop: take the actions of both engines, the
+ * SMB Direct engine's and the data channel's, and perform them in order
+ * until neither has any. Performing an action may feed an engine again;
+ * what that queues is taken by this same loop, never by a nested one: a
+ * call made while the loop runs only marks it to look again. A close asked
+ * for meanwhile takes effect after the loop (and any hold) unwinds.
+ */
+void
+rconn_run(struct rconn *c)
+{
+	struct chanops_action ca;
+	struct sdp_action a;
+
+	if (c->in_run) {
+		c->run_again = true;
+		return;
+	}
+	c->in_run = true;
+	do {
+		c->run_again = false;
+		for (;;) {
+			if (c->state != RCONN_CLOSING &&
+			    sdp_next_action(c->sdp, &a) > 0) {
+				rconn_sdp_act(c, &a);
+			} else if (c->co != NULL &&
+			    chanops_next_action(c->co, &ca) == 1) {
+				ops_act(c, &ca);
+			} else {
+				break;
+			}
+		}
+	} while (c->run_again);
+	c->in_run = false;
+	if (c->close_pending) {
+		if (c->holds == 0) {
+			rconn_teardown(c);
+		}
+		return;
+	}
+	chan_update_read(&c->chan);
+}
+
+/*
+ * An event callback works on @c: a close it causes waits for
+ * rconn_unhold(), so that nothing the callback still touches goes away
+ * under it.
+ */
+void
+rconn_hold(struct rconn *c)
+{
+	c->holds++;
+}
+
+void
+rconn_unhold(struct rconn *c)
+{
+	if (--c->holds == 0 && !c->in_run && c->close_pending) {
+		rconn_teardown(c);
 	}
 }
 
@@ -758,8 +776,14 @@ rconn_on_state_timer(evutil_socket_t fd, short what, void *arg)
 static void
 rconn_wc(struct rconn *c, const struct ibv_wc *wc)
 {
-	uint8_t kind = *(uint8_t *)(uintptr_t)wc->wr_id;
+	uint8_t kind;
 
+	if (wc->wr_id & WR_ID_RDMA) {
+		ops_rdma_complete(c, wc);
+		rconn_run(c);
+		return;
+	}
+	kind = *(uint8_t *)(uintptr_t)wc->wr_id;
 	if (kind == WR_RECV) {
 		struct rxbuf *rx = (struct rxbuf *)(uintptr_t)wc->wr_id;
 
@@ -768,10 +792,8 @@ rconn_wc(struct rconn *c, const struct ibv_wc *wc)
 			SLIST_INSERT_HEAD(&c->rx_free, rx, free_entry);
 			goto status;
 		}
-		c->msgs_in++;
-		c->bytes_in += wc->byte_len;
-		c->d->metrics.msgs_in++;
-		c->d->metrics.bytes_in += wc->byte_len;
+		COUNT(c, messages_in, 1);
+		COUNT(c, bytes_in, wc->byte_len);
 		c->t_last_io = now_ms();
 		c->cur_rx = rx;
 		/*
@@ -793,7 +815,10 @@ rconn_wc(struct rconn *c, const struct ibv_wc *wc)
 		c->sends_outstanding--;
 		if (slot->last && slot->pdu != NULL) {
 			tx_pdu_free(c, slot->pdu);
-			chan_resume_read(&c->chan);
+			if (c->state != RCONN_CLOSING) {
+				/* Ring space: a PDU may wait for it. */
+				chanops_resume(c->co);
+			}
 		}
 		slot->pdu = NULL;
 		if (wc->status != IBV_WC_SUCCESS || c->state == RCONN_CLOSING) {
@@ -801,10 +826,6 @@ rconn_wc(struct rconn *c, const struct ibv_wc *wc)
 		}
 		sdp_on_send_complete(c->sdp, 1, now_ms());
 		rconn_run(c);
-		return;
-	}
-	if (kind == WR_RDMA) {
-		ops_rdma_complete(c, wc);
 		return;
 	}
 
@@ -815,8 +836,9 @@ status:
 	c->qp_dead = true;
 	if (kind == WR_RECV && wc->status == IBV_WC_LOC_LEN_ERR) {
 		/* The device saw a message longer than our receive buffers. */
-		rconn_close(c, SDP_ERR_RX_TOO_LONG, "received a message longer "
-		    "than MaxReceiveSize (%u)", c->d->cfg.max_receive_size);
+		rconn_close(c, RCONN_R_SDP_RX_TOO_LONG, "received a message "
+		    "longer than MaxReceiveSize (%u)",
+		    c->d->cfg.max_receive_size);
 		return;
 	}
 	rconn_close_wc(c, wc, false, kind == WR_RECV ? "a receive" :
@@ -829,7 +851,7 @@ status:
  * away, mid-PDU or not. A remote access error is the client's memory
  * refusing us: a bad token, or a range outside what it registered.
  */
-static int
+static enum rconn_reason
 rconn_wc_reason(const struct rconn *c, const struct ibv_wc *wc)
 {
 	switch (wc->status) {
@@ -851,7 +873,7 @@ void
 rconn_close_wc(struct rconn *c, const struct ibv_wc *wc, bool rdma_op,
     const char *what)
 {
-	int reason = rconn_wc_reason(c, wc);
+	enum rconn_reason reason = rconn_wc_reason(c, wc);
 
 	if (wc->status == IBV_WC_WR_FLUSH_ERR) {
 		if (rdma_op && reason == RCONN_R_PEER_DISCONNECT) {
@@ -875,16 +897,18 @@ rconn_cq_event(struct rconn *c)
 	struct ibv_wc wc[16];
 	int n, i;
 
+	rconn_hold(c);
 	do {
 		n = ibv_poll_cq(c->cq, 16, wc);
 		if (n < 0) {
 			rconn_close(c, RCONN_R_RDMA_ERROR, "ibv_poll_cq failed");
-			return;
+			break;
 		}
 		for (i = 0; i < n; i++) {
 			rconn_wc(c, &wc[i]);
 		}
 	} while (n > 0);
+	rconn_unhold(c);
 }
 
 /* ---------------------------------------------------------------------
@@ -941,7 +965,8 @@ rconn_drain_timer(struct rconn *c, uint32_t grace_ms)
 }
 
 void
-rconn_channel_gone(struct rconn *c, int reason, const char *why)
+rconn_channel_gone(struct rconn *c, enum rconn_reason reason,
+    const char *why)
 {
 	rconn_close(c, reason, "%s", why);
 }
@@ -1024,13 +1049,13 @@ rconn_setup(struct rconn *c, const struct rdma_conn_param *req)
 	 * connection's ORD is at most the configured one). A device that
 	 * cannot queue that many is refused rather than overrun.
 	 */
-	send_wr = c->n_slots + OPS_MAX_POSTED(cfg->ord);
+	send_wr = c->n_slots + CHANOPS_MAX_POSTED(cfg->ord);
 	if (send_wr > (unsigned)c->dev->attr.max_qp_wr) {
 		log_warnx("conn=%llu: the device queues at most %d work "
 		    "requests, %u needed (%u sends + %u RDMA operations for "
 		    "ord %u): lower global.ord",
 		    (unsigned long long)c->id, c->dev->attr.max_qp_wr,
-		    send_wr, c->n_slots, OPS_MAX_POSTED(cfg->ord), cfg->ord);
+		    send_wr, c->n_slots, CHANOPS_MAX_POSTED(cfg->ord), cfg->ord);
 		return -EINVAL;
 	}
 	c->cq = ibv_create_cq(c->cm_id->verbs,
@@ -1122,6 +1147,11 @@ rconn_setup(struct rconn *c, const struct rdma_conn_param *req)
 		log_warnx("conn=%llu: the client accepts no RDMA READ (its IRD "
 		    "is 0): client writes cannot be offloaded",
 		    (unsigned long long)c->id);
+	}
+	if (ops_new(c) != 0) {
+		log_warnx("conn=%llu: out of memory for the data channel "
+		    "engine", (unsigned long long)c->id);
+		return -ENOMEM;
 	}
 	memset(&cp, 0, sizeof(cp));
 	cp.responder_resources = (uint8_t)c->ird;
@@ -1231,7 +1261,7 @@ rconn_connect_request(struct daemon *d, struct rdma_cm_id *id,
 		event_active(c->reap_ev, EV_TIMEOUT, 0);
 		return;
 	}
-	d->metrics.conn_total++;
+	COUNT_DAEMON(d, conn_total, 1);
 	rconn_open_count(c, 1);
 	log_info("conn=%llu: accepted %s on %s (%s, %s)",
 	    (unsigned long long)c->id, c->peer, c->local, c->dev->name,
@@ -1290,7 +1320,8 @@ rconn_cm_event(struct rconn *c, enum rdma_cm_event_type ev, int status)
 }
 
 void
-rconn_close(struct rconn *c, int reason, const char *fmt, ...)
+rconn_close(struct rconn *c, enum rconn_reason reason, const char *fmt,
+    ...)
 {
 	struct daemon *d = c->d;
 	enum rconn_state prev = c->state;
@@ -1310,10 +1341,27 @@ rconn_close(struct rconn *c, int reason, const char *fmt, ...)
 
 	evtimer_del(c->engine_timer);
 	evtimer_del(c->state_timer);
-	ops_abort(c);
-	chan_close(&c->chan);
-	master_conn_closed(d, c, prev);
+	if (c->co != NULL) {
+		chanops_abort(c->co);
+	}
+	c->close_prev = prev;
+	c->close_pending = true;
+	if (!c->in_run && c->holds == 0) {
+		rconn_teardown(c);
+	}
+}
 
+/*
+ * The second half of a close, once no run loop or callback is working on
+ * @c: the data channel goes, the master hears of it, and the connection
+ * disconnects (then is reaped).
+ */
+static void
+rconn_teardown(struct rconn *c)
+{
+	c->close_pending = false;
+	chan_close(&c->chan);
+	master_conn_closed(c->d, c, c->close_prev);
 	if (c->established && !c->disconnected) {
 		rdma_disconnect(c->cm_id);
 		rconn_state_timer_ms(c, RCONN_DISCONNECT_WAIT_MS);

@@ -12,7 +12,9 @@
 #include <sys/socket.h>
 
 #include "daemon/chan.h"
+#include "daemon/counters.h"
 #include "daemon/daemon.h"
+#include "daemon/rconn_reason.h"
 #include "sdp.h"
 
 #define RX_CHUNK_BUFS	16	/* receive buffers per registered chunk */
@@ -27,16 +29,21 @@ enum rconn_state {
 	RCONN_CLOSING,		/* disconnecting; resources about to go */
 };
 
-/* What a work request's wr_id points at: the first member says which. */
+/*
+ * What a work request's wr_id is. An RDMA READ or WRITE's is the data
+ * channel engine's cookie (8-byte aligned) with WR_ID_RDMA set; any other
+ * points at a structure whose first member says which kind.
+ */
+#define WR_ID_RDMA	1u
+
 enum wr_kind {
 	WR_RECV = 1,
 	WR_SEND,
-	WR_RDMA,
 };
 
 struct rxchunk;
 struct area;
-struct ops;
+struct chanops;
 
 /*
  * A receive buffer. It is on the free list, posted, or held: delivered
@@ -94,7 +101,19 @@ struct rconn {
 	bool			 established;	/* ESTABLISHED seen */
 	bool			 disconnected;	/* DISCONNECTED seen */
 	bool			 qp_dead;	/* flushes: post nothing */
-	int			 close_reason;	/* sdp_error or RCONN_R_* */
+	enum rconn_reason	 close_reason;	/* RCONN_R_NONE until closing */
+	/*
+	 * The one run loop (rconn_run()) and deferred close: in_run while it
+	 * drains the engines' actions; holds while an event callback works
+	 * on the connection. A close asked for meanwhile marks the
+	 * connection CLOSING at once and tears it down (close_pending) only
+	 * when neither is set.
+	 */
+	bool			 in_run;
+	bool			 run_again;
+	unsigned		 holds;
+	bool			 close_pending;
+	enum rconn_state	 close_prev;	/* the state close found */
 	char			 close_msg[160];
 	uint64_t		 t_start;
 	uint64_t		 t_last_io;
@@ -135,65 +154,27 @@ struct rconn {
 
 	struct chan		 chan;
 	struct area		*area;		/* shared-memory area, or NULL */
-	struct ops		*ops;		/* RDMA operations in flight */
+	struct chanops		*co;		/* the data channel's engine */
 
-	/* Per-connection counters. */
-	uint64_t		 bytes_in, bytes_out;
-	uint64_t		 msgs_in, msgs_out;
-	uint64_t		 pdus_in, pdus_out;
-	uint64_t		 rdma_read_bytes, rdma_read_ops;
-	uint64_t		 rdma_write_bytes, rdma_write_ops;
-	uint64_t		 copied[COPY_END];	/* rconn_copied() */
-	uint64_t		 sends_with_invalidate;
+	/* Per-connection counters: COUNT() (counters.h), rconn_copied(). */
+	COUNTERS(COUNTERS_RCONN_FIELD)
+	uint64_t		 copied[COPY_END];
 	unsigned		 mr_count;
 	uint64_t		 mr_bytes;
 	bool			 counted_open;	/* in d->conns_open */
 };
 
-/*
- * Close reasons that are not engine errors (sdp_error values are < 0):
- * X(name, token); the token labels smbdirect_connections_closed_total
- * and ConnectionClosed.reason.
- *
- *   peer_disconnect      the peer disconnected (or its going flushed the
- *                        queue pair) between PDUs;
- *   disconnect_mid_pdu   the same, while a PDU was being reassembled
- *                        (sdp_rx_remaining() > 0);
- *   disconnect_mid_rdma  the same, while an RDMA READ or WRITE of the
- *                        peer's memory was on the queue pair. soft-iWARP
- *                        reports a client's bad token or range this way:
- *                        the TERMINATE it receives (RDMAP remote
- *                        protection error) flushes the queue pair, and the
- *                        work request completes as flushed, not as a
- *                        remote access error;
- *   rdma_remote_access   a work request failed with a remote access
- *                        error: the client's token or range was bad;
- *   rdma_error           any other RDMA failure: a completion error, an
- *                        RDMA CM error, device removal, a post that failed.
- */
-#define RCONN_REASONS(X)						\
-	X(PEER_DISCONNECT, "peer_disconnect")				\
-	X(CHANNEL_CLOSED, "channel_closed")				\
-	X(CHANNEL_TIMEOUT, "channel_timeout")				\
-	X(CHANNEL_ERROR, "channel_error")				\
-	X(NO_MASTER, "no_master")					\
-	X(KILLED, "killed")						\
-	X(DRAINED, "drained")						\
-	X(SHUTDOWN, "shutdown")						\
-	X(RDMA_ERROR, "rdma_error")					\
-	X(NO_RESOURCES, "no_resources")					\
-	X(IDLE, "idle_timeout")						\
-	X(DISCONNECT_MID_PDU, "disconnect_mid_pdu")			\
-	X(RDMA_REMOTE_ACCESS, "rdma_remote_access")			\
-	X(DISCONNECT_MID_RDMA, "disconnect_mid_rdma")
-
-enum rconn_reason {
-	RCONN_R_NONE = 0,
-#define X(e, token)	RCONN_R_##e,
-	RCONN_REASONS(X)
+/* COUNT(c, name, n) of counters.h, for each CONN counter. */
+#define X(scope, ctl, name, ...)					\
+	COUNTERS_PER_CONN_##scope(					\
+	static inline void						\
+	rconn_add_##name(struct rconn *c, uint64_t n)			\
+	{								\
+		c->name += n;						\
+		c->d->metrics.name += n;				\
+	})
+COUNTERS(X)
 #undef X
-	RCONN_R_END
-};
 
 /* Count @n bytes copied, of kind @k, on @c and daemon-wide. */
 static inline void
@@ -203,8 +184,6 @@ rconn_copied(struct rconn *c, enum metrics_copy k, uint64_t n)
 	c->d->metrics.copied[k] += n;
 }
 
-const char	*rconn_reason_name(int reason);
-void		 rconn_metrics_init(struct metrics *);
 const char	*rconn_state_name(enum rconn_state);
 
 void		 rconn_connect_request(struct daemon *, struct rdma_cm_id *,
@@ -214,8 +193,8 @@ void		 rconn_cm_event(struct rconn *, enum rdma_cm_event_type,
 void		 rconn_cq_event(struct rconn *);
 void		 rconn_close_wc(struct rconn *, const struct ibv_wc *, bool,
 		    const char *what);
-void		 rconn_close(struct rconn *, int reason, const char *fmt, ...)
-		    __attribute__((format(printf, 3, 4)));
+void		 rconn_close(struct rconn *, enum rconn_reason,
+		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 struct rconn	*rconn_find(struct daemon *, uint64_t id);
 void		 rconn_master_changed(struct daemon *);
 void		 rconn_drain_timer(struct rconn *, uint32_t grace_ms);
@@ -225,15 +204,18 @@ unsigned	 rconn_mr_limit(const struct conf *);
 struct ibv_mr	*rconn_reg_mr(struct rconn *, void *, size_t, int access);
 void		 rconn_dereg_mr(struct rconn *, struct ibv_mr *);
 
-/* Called by chan.c. */
+void		 rconn_run(struct rconn *);
+void		 rconn_hold(struct rconn *);
+void		 rconn_unhold(struct rconn *);
+
+/* Called by chan.c and ops.c. */
 void		 rconn_rx_release(struct rconn *, struct rxbuf *);
 int		 rconn_tx_reserve(struct rconn *, uint32_t len,
 		    struct txpdu **out, uint8_t **buf);
 int		 rconn_tx_submit(struct rconn *, struct txpdu *);
-void		 rconn_tx_unreserve(struct rconn *, struct txpdu *);
 void		 rconn_upper_blocked(struct rconn *, bool);
 void		 rconn_channel_connected(struct rconn *, pid_t pid);
-void		 rconn_channel_gone(struct rconn *, int reason,
+void		 rconn_channel_gone(struct rconn *, enum rconn_reason,
 		    const char *why);
 
 #endif

@@ -863,6 +863,13 @@ chanops_rx_mid_frame(const struct chanops *co)
 	return co->hdr_got > 0;
 }
 
+bool
+chanops_rx_in_pdu(const struct chanops *co)
+{
+	return co->hdr_got == FRAME_HDR_SIZE && co->type == FRAME_PDU &&
+	    co->pdubuf != NULL;
+}
+
 uint64_t
 chanops_rx_op_bytes(const struct chanops *co)
 {
@@ -927,7 +934,7 @@ chanops_resume(struct chanops *co)
 /* ---- completions ------------------------------------------------------- */
 
 int
-chanops_rdma_done(struct chanops *co, uint64_t cookie, bool ok)
+chanops_rdma_done(struct chanops *co, uint64_t cookie, bool ok, bool *write)
 {
 	struct chanops_action *a;
 	struct co_req *r;
@@ -939,6 +946,9 @@ chanops_rdma_done(struct chanops *co, uint64_t cookie, bool ok)
 	}
 	if (r == NULL || r->outstanding == 0) {
 		return -CHANOPS_ERR_INVAL;
+	}
+	if (write != NULL) {
+		*write = r->write;
 	}
 	r->outstanding--;
 	if (r->write) {

@@ -260,6 +260,9 @@ int	chanops_rx_got(struct chanops *co, size_t n, int32_t pid);
 /* Whether a frame is partly read (for the close reason at EOF). */
 bool	chanops_rx_mid_frame(const struct chanops *co);
 
+/* Whether chanops_rx_want() points into a PDU's body (copy accounting). */
+bool	chanops_rx_in_pdu(const struct chanops *co);
+
 /* Operation-frame bytes read so far, header and body (copy accounting). */
 uint64_t chanops_rx_op_bytes(const struct chanops *co);
 
@@ -329,13 +332,16 @@ int	chanops_refuse(struct chanops *co, uint8_t type, int32_t status,
 
 /**
  * chanops_rdma_done() - a work request of CHANOPS_ACT_POST_RDMA completed;
- * @ok false: it failed or was flushed. The request's COMPLETION frame goes
+ * @ok false: it failed or was flushed. @write, if not NULL, is set to
+ * whether it was an RDMA WRITE (a failed completion's opcode is not
+ * defined by verbs, so the engine says). The request's COMPLETION frame goes
  * out when its last work request is done (not after chanops_abort()),
  * then more work requests may be posted.
  *
  * Return: 0, CHANOPS_ERR_INVAL (an unknown cookie), CHANOPS_ERR_NOMEM.
  */
-int	chanops_rdma_done(struct chanops *co, uint64_t cookie, bool ok);
+int	chanops_rdma_done(struct chanops *co, uint64_t cookie, bool ok,
+	    bool *write);
 
 /* Whether a work request of the engine's is posted and not completed. */
 bool	chanops_rdma_in_flight(const struct chanops *co);

@@ -38,6 +38,14 @@ tests_unit_test_conf_SOURCES = tests/unit/test_conf.c daemon/conf.c
 tests_unit_test_conf_CFLAGS = $(UNIT_CFLAGS) $(INIH_CFLAGS)
 tests_unit_test_conf_LDADD = $(UNIT_LIBS) $(INIH_LIBS)
 TESTS += tests/unit/test_conf
+
+# daemon/peer.c over socket pairs and a real event loop.
+check_PROGRAMS += tests/unit/test_peer
+tests_unit_test_peer_SOURCES = tests/unit/test_peer.c daemon/peer.c \
+	daemon/peer.h
+tests_unit_test_peer_CFLAGS = $(UNIT_CFLAGS) $(LIBEVENT_CFLAGS)
+tests_unit_test_peer_LDADD = $(LIBEVENT_LIBS) $(UNIT_LIBS)
+TESTS += tests/unit/test_peer
 AM_TESTS_ENVIRONMENT = srcdir=$(abs_srcdir); export srcdir; \
 	abs_top_builddir=$(abs_top_builddir); export abs_top_builddir; \
 	CC="$(CC)"; export CC; SD_LDFLAGS="$(SD_LDFLAGS)"; export SD_LDFLAGS;

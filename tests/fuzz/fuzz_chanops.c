@@ -117,7 +117,8 @@ complete(struct harness *h, unsigned k, bool ok)
 	k %= h->n_posted;
 	cookie = h->posted[k];
 	h->posted[k] = h->posted[--h->n_posted];
-	check(chanops_rdma_done(h->co, cookie, ok) != -CHANOPS_ERR_INVAL);
+	check(chanops_rdma_done(h->co, cookie, ok, NULL) !=
+	    -CHANOPS_ERR_INVAL);
 	drain(h);
 }
 

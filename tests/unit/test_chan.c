@@ -5,9 +5,14 @@
  *
  * The case that matters: writing a PDU releases its receive buffer, the
  * release runs the engine, and the engine may fail and close the
- * connection, channel included, before the release returns. Each buffer
- * must then be released exactly once and nothing freed be touched (ASan
- * watches the second part).
+ * connection. The writer holds the connection (rconn_hold()), so the
+ * close takes effect when the callback returns; and chan_close() must
+ * cope even if called from inside a release. Each buffer must be released
+ * exactly once and nothing freed be touched (ASan watches the second
+ * part).
+ *
+ * The data channel's engine (proto/chanops.c) is the real one; the stub
+ * run loop below takes its actions as rconn_run() would.
  */
 #include "config.h"
 
@@ -26,7 +31,11 @@ static struct chan *g_ch;
 static unsigned releases[N_RX + 1];
 static unsigned n_releases;
 static unsigned close_at;	/* close the channel in this release, or 0 */
+static bool close_nested;	/* ...at once, not as rconn_close() does */
 static unsigned channel_gone;
+static unsigned holds;
+static bool close_pending;
+static unsigned holds_at_close;
 
 /* Fake receive buffers: never dereferenced by chan.c. */
 static struct rxbuf *
@@ -46,12 +55,54 @@ rconn_rx_release(struct rconn *c, struct rxbuf *rx)
 	n_releases++;
 	/* The engine's run failed and closed the connection (rconn_close). */
 	if (n_releases == close_at) {
-		chan_close(g_ch);
+		holds_at_close = holds;
+		if (close_nested || holds == 0) {
+			chan_close(g_ch);
+		} else {
+			close_pending = true;
+		}
 	}
 }
 
 void
-rconn_channel_gone(struct rconn *c, int reason, const char *why)
+rconn_hold(struct rconn *c)
+{
+	(void)c;
+	holds++;
+}
+
+void
+rconn_unhold(struct rconn *c)
+{
+	(void)c;
+	assert_true(holds > 0);
+	if (--holds == 0 && close_pending) {
+		close_pending = false;
+		chan_close(g_ch);
+	}
+}
+
+static unsigned acts[CHANOPS_ACT_CLOSE + 1];
+
+/* rconn_run(): take the engine's actions, as ops_act() would. */
+void
+rconn_run(struct rconn *c)
+{
+	struct chanops_action a;
+
+	while (chanops_next_action(c->co, &a) == 1) {
+		acts[a.type]++;
+		if (a.type == CHANOPS_ACT_SEND_FRAME) {
+			free(a.u.frame.body);
+		} else if (a.type == CHANOPS_ACT_CLOSE) {
+			channel_gone++;
+		}
+	}
+}
+
+void
+rconn_channel_gone(struct rconn *c, enum rconn_reason reason,
+    const char *why)
 {
 	(void)c;
 	(void)reason;
@@ -86,48 +137,10 @@ rconn_tx_submit(struct rconn *c, struct txpdu *p)
 }
 
 void
-rconn_tx_unreserve(struct rconn *c, struct txpdu *p)
-{
-	(void)c;
-	(void)p;
-}
-
-void
 rconn_upper_blocked(struct rconn *c, bool blocked)
 {
 	(void)c;
 	(void)blocked;
-}
-
-bool
-ops_can_accept(const struct rconn *c)
-{
-	(void)c;
-	return true;
-}
-
-static unsigned ops_frames;
-static uint32_t ops_last_len;
-
-int
-ops_handle(struct rconn *c, uint8_t type, const uint8_t *body, uint32_t len,
-    pid_t sender)
-{
-	(void)c;
-	(void)body;
-	(void)sender;
-	assert_int_equal(type, FRAME_RDMA_READ);
-	ops_frames++;
-	ops_last_len = len;
-	return 0;
-}
-
-int
-ops_pdu_ready(struct rconn *c, struct txpdu *p)
-{
-	(void)c;
-	(void)p;
-	return 0;
 }
 
 struct fixture {
@@ -150,6 +163,11 @@ setup(void **state)
 	f->d.cfg.receive_credits = 8;
 	f->c.d = &f->d;
 	f->c.id = 7;
+	{
+		struct chanops_config cc = { .conn_id = 7, .ord = 1 };
+
+		assert_int_equal(chanops_new(&cc, NULL, &f->c.co), 0);
+	}
 	chan_init(&f->c.chan, &f->c);
 	g_ch = &f->c.chan;
 	g_ch->fd = sv[0];
@@ -162,9 +180,12 @@ setup(void **state)
 	memset(releases, 0, sizeof(releases));
 	n_releases = 0;
 	close_at = 0;
+	close_nested = false;
+	close_pending = false;
+	holds = 0;
+	holds_at_close = 0;
 	channel_gone = 0;
-	ops_frames = 0;
-	ops_last_len = 0;
+	memset(acts, 0, sizeof(acts));
 	*state = f;
 	return 0;
 }
@@ -175,6 +196,8 @@ teardown(void **state)
 	struct fixture *f = *state;
 
 	chan_close(&f->c.chan);
+	chanops_free(f->c.co);
+	assert_int_equal(holds, 0);
 	close(f->peer);
 	event_base_free(f->d.base);
 	free(f);
@@ -225,8 +248,35 @@ writes_and_releases(void **state)
 }
 
 /*
- * The first release closes the channel: the rest are released by
- * chan_close(), once each, and the writer stops touching the queue.
+ * The first release closes the connection: the writer holds it, so the
+ * close waits until the callback returns; then chan_close() releases the
+ * rest, once each.
+ */
+static void
+close_after_callback(void **state)
+{
+	struct fixture *f = *state;
+	unsigned i;
+
+	queue_four();
+	close_at = 1;
+	assert_int_equal(event_base_loop(f->d.base, EVLOOP_ONCE |
+	    EVLOOP_NONBLOCK), 0);
+	assert_int_equal(holds_at_close, 1);
+	for (i = 1; i <= N_RX; i++) {
+		assert_int_equal(releases[i], 1);
+	}
+	assert_int_equal(n_releases, N_RX);
+	assert_int_equal(g_ch->out_n, 0);
+	assert_null(g_ch->out);
+	assert_int_equal(g_ch->fd, -1);
+	assert_null(g_ch->write_ev);
+}
+
+/*
+ * chan_close() from inside a release (what happened before the hold): the
+ * rest are released by chan_close(), once each, and the writer stops
+ * touching the queue.
  */
 static void
 close_inside_release(void **state)
@@ -236,6 +286,7 @@ close_inside_release(void **state)
 
 	queue_four();
 	close_at = 1;
+	close_nested = true;
 	assert_int_equal(event_base_loop(f->d.base, EVLOOP_ONCE |
 	    EVLOOP_NONBLOCK), 0);
 	for (i = 1; i <= N_RX; i++) {
@@ -259,6 +310,7 @@ close_inside_later_release(void **state)
 
 	queue_four();
 	close_at = 3;
+	close_nested = true;
 	assert_int_equal(event_base_loop(f->d.base, EVLOOP_ONCE |
 	    EVLOOP_NONBLOCK), 0);
 	for (i = 1; i <= N_RX; i++) {
@@ -276,9 +328,24 @@ op_frame(struct fixture *f, uint32_t len)
 
 	assert_true(len <= FRAME_OP_MAX + 16);
 	memset(b, 0x5a, sizeof(b));
+	if (len == FRAME_OP_MAX) {
+		struct frame_rdma r;
+
+		/* A well-formed READ with every descriptor. */
+		memset(&r, 0, sizeof(r));
+		r.req_id = 1;
+		r.n_desc = FRAME_MAX_DESC;
+		for (unsigned i = 0; i < FRAME_MAX_DESC; i++) {
+			r.desc[i].offset = 4096 * i;
+			r.desc[i].token = 1;
+			r.desc[i].length = 4096;
+		}
+		assert_int_equal(frame_rdma_encode(&r, b + 4), len);
+	}
 	frame_hdr_encode(b, FRAME_RDMA_READ, len);
 	assert_int_equal(write(f->peer, b, 4 + len), (ssize_t)(4 + len));
-	assert_int_equal(event_add(g_ch->read_ev, NULL), 0);
+	chan_update_read(g_ch);
+	assert_true(g_ch->reading);
 	assert_int_equal(event_base_loop(f->d.base, EVLOOP_ONCE |
 	    EVLOOP_NONBLOCK), 0);
 }
@@ -291,8 +358,10 @@ largest_op_frame(void **state)
 
 	op_frame(f, FRAME_RDMA_FIXED + FRAME_MAX_DESC * FRAME_DESC_SIZE);
 	assert_int_equal(channel_gone, 0);
-	assert_int_equal(ops_frames, 1);
-	assert_int_equal(ops_last_len, 284);
+	/* The engine read it whole and judged it (no area yet). */
+	assert_int_equal(acts[CHANOPS_ACT_RDMA_REJECTED], 1);
+	assert_int_equal(chanops_rx_op_bytes(f->c.co), 4 + 284);
+	assert_int_equal(f->c.copied[COPY_OP_FRAMES], 4 + 284);
 }
 
 /* One byte more is refused, and the channel fails. */
@@ -303,7 +372,10 @@ oversized_op_frame(void **state)
 
 	op_frame(f, FRAME_OP_MAX + 1);
 	assert_int_equal(channel_gone, 1);
-	assert_int_equal(ops_frames, 0);
+	assert_int_equal(acts[CHANOPS_ACT_RDMA_REJECTED], 0);
+	/* Closed: the channel is read no more. */
+	chan_update_read(g_ch);
+	assert_false(g_ch->reading);
 }
 
 int
@@ -311,6 +383,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(writes_and_releases, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(close_after_callback, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(close_inside_release, setup,
 		    teardown),

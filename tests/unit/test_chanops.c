@@ -246,6 +246,11 @@ test_pdu_byte_by_byte(void **state)
 	assert_memory_equal(s.pdumem[0], body, sizeof(body));
 	assert_int_equal(chanops_rx_op_bytes(co), 0);
 	assert_false(chanops_rx_mid_frame(co));
+	assert_false(chanops_rx_in_pdu(co));
+	/* Half a body: the next bytes go to the PDU. */
+	assert_int_equal(feed(co, &s, f, 10, 64, PID), 0);
+	assert_true(chanops_rx_in_pdu(co));
+	assert_true(chanops_rx_mid_frame(co));
 	forget(&s);
 	chanops_free(co);
 }
@@ -441,7 +446,7 @@ done(struct chanops *co, struct seen *s, unsigned k, bool ok)
 	int rc;
 
 	assert_int_equal(cookie & 7, 0);
-	rc = chanops_rdma_done(co, cookie, ok);
+	rc = chanops_rdma_done(co, cookie, ok, NULL);
 	drain(co, s);
 	return rc;
 }
@@ -491,8 +496,17 @@ test_read_caps_and_split(void **state)
 	assert_int_equal(nth(&s, CHANOPS_ACT_RDMA_END, 0)->u.rdma.bytes,
 	    5000);
 	assert_false(chanops_rdma_in_flight(co));
+	/* The engine says which kind a (failed) completion was. */
+	{
+		bool w = true;
+
+		assert_int_equal(chanops_rdma_done(co, 8, true, &w),
+		    -CHANOPS_ERR_INVAL);
+		assert_true(w);
+	}
 	/* A cookie that is not a request's. */
-	assert_int_equal(chanops_rdma_done(co, 8, true), -CHANOPS_ERR_INVAL);
+	assert_int_equal(chanops_rdma_done(co, 8, true, NULL),
+	    -CHANOPS_ERR_INVAL);
 	forget(&s);
 	chanops_free(co);
 }
@@ -608,7 +622,14 @@ test_rdma_failure_and_abort(void **state)
 	n = mkrdma(f, false, 5, 0, 0, 0, 1, 300);
 	assert_int_equal(feed(co, &s, f, n, 512, PID), 0);
 	assert_int_equal(count(&s, CHANOPS_ACT_POST_RDMA), 1);
-	assert_int_equal(done(co, &s, 0, false), 0);
+	{
+		bool w = true;
+
+		assert_int_equal(chanops_rdma_done(co, nth(&s,
+		    CHANOPS_ACT_POST_RDMA, 0)->u.post.cookie, false, &w), 0);
+		assert_false(w);
+		drain(co, &s);
+	}
 	assert_int_equal(count(&s, CHANOPS_ACT_POST_RDMA), 1);
 	assert_int_equal(nth(&s, CHANOPS_ACT_RDMA_END, 0)->u.rdma.status,
 	    -EIO);
@@ -763,7 +784,7 @@ fm_scenario(struct fm *m)
 			break;
 		}
 		rc = chanops_rdma_done(co, nth(s, CHANOPS_ACT_POST_RDMA,
-		    k)->u.post.cookie, true);
+		    k)->u.post.cookie, true, NULL);
 		if (k == 3) {
 			(void)chanops_deliver(co, false, true);
 		}
@@ -792,7 +813,7 @@ fm_scenario(struct fm *m)
 		for (unsigned k = 0; k < count(s, CHANOPS_ACT_POST_RDMA);
 		    k++) {
 			(void)chanops_rdma_done(co, nth(s,
-			    CHANOPS_ACT_POST_RDMA, k)->u.post.cookie, false);
+			    CHANOPS_ACT_POST_RDMA, k)->u.post.cookie, false, NULL);
 		}
 		drain(co, s);
 	}

@@ -11,7 +11,7 @@
 #    privilege the table gives it, and every JSON member the CLI writes is
 #    a `.Va` there;
 #  - every [gateway] key of gateway/gw.c is an `.It Ic KEY` in
-#    smbdirect-gw.8, and every metric name of daemon/metrics.c and
+#    smbdirect-gw.8, and every metric name of daemon/metrics.c and counters.h and
 #    gateway/gw.c is in smbdirectd.8 and smbdirect-gw.8;
 #  - every long option of the three programs is an `Fl -NAME` in its page;
 #  - every label value of the code's lists (copy kinds, close reasons, RDMA
@@ -51,10 +51,11 @@ ctl8=$man/smbdirectctl.8
 gw8=$man/smbdirect-gw.8
 conf_c=$srcdir/daemon/conf.c
 metrics_c=$srcdir/daemon/metrics.c
+counters_h=$srcdir/daemon/counters.h
 main_c=$srcdir/daemon/main.c
 ctl_c=$srcdir/cli/smbdirectctl.c
 gw_c=$srcdir/gateway/gw.c
-for f in "$conf5" "$daemon8" "$ctl8" "$gw8" "$conf_c" "$metrics_c" \
+for f in "$conf5" "$daemon8" "$ctl8" "$gw8" "$conf_c" "$metrics_c" "$counters_h" \
     "$main_c" "$ctl_c" "$gw_c"; do
 	need_file "$f"
 done
@@ -242,7 +243,27 @@ for m in $gwmetrics; do
 done
 
 # ---- 5. smbdirectd.8: metric names ----------------------------------------
-dmetrics=$(grep -o '"smbdirect_[a-z_]*"' "$metrics_c" | tr -d '"' | sort -u)
+# Whole names written in metrics.c, and the plain counters of counters.h:
+# COUNTERS(X) rows X(scope, ctl, name, group, "series", "help", conn_help)
+# give smbdirect_<series>, and smbdirect_connection_<series> when a CONN
+# row has a per-connection HELP text.
+counter_series() {
+	awk '/^#define COUNTERS\(X\)/ { on = 1; next }
+	    on { print; if ($0 !~ /\\$/) on = 0 }' "$counters_h" |
+	    tr -d '\\\n\t' | sed 's/X(/\
+X(/g' | sed -n 's/^X(\([A-Z]*\), *[A-Z]*, *[a-z_]*, *[A-Z_]*, *"\([a-z_]*\)", *"[^"]*", *\(.\).*/\1 \2 \3/p' |
+	    while read -r scope series conn; do
+		echo "smbdirect_$series"
+		if [ "$scope" = CONN ] && [ "$conn" = '"' ]; then
+			echo "smbdirect_connection_$series"
+		fi
+	    done
+}
+ncounters=$(counter_series | wc -l)
+[ "$ncounters" -gt 10 ] ||
+    fail "only $ncounters counter series found in $counters_h"
+dmetrics=$( (grep -o '"smbdirect_[a-z_]*[a-z]"' "$metrics_c" | tr -d '"'
+    counter_series) | sort -u)
 [ -n "$dmetrics" ] || fail "no metrics found in $metrics_c"
 for m in $dmetrics; do
 	grep -Fqw "$m" "$daemon8" ||
@@ -303,9 +324,9 @@ check_tokens() {
 	done
 }
 check_tokens daemon/metrics.h METRICS_COPY_KINDS "$daemon8"
-check_tokens daemon/rconn.h RCONN_REASONS "$daemon8"
+check_tokens daemon/rconn_reason.h RCONN_REASONS "$daemon8"
 check_tokens proto/frame.h FRAME_RDMA_REJECTS "$daemon8"
-check_tokens daemon/daemon.h TRANSPORTS "$daemon8"
+check_tokens daemon/dev.h TRANSPORTS "$daemon8"
 check_tokens gateway/relay.h GW_COPY_KINDS "$gw8"
 
 if [ "$fails" -ne 0 ]; then
