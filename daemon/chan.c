@@ -33,6 +33,7 @@
 #include "daemon/chan.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
+#include "daemon/peer.h"
 #include "daemon/rconn.h"
 #include "chanops.h"
 
@@ -521,57 +522,23 @@ chan_update_read(struct chan *ch)
 	}
 }
 
-/* Receive into @buf, remembering the sender's pid (SO_PASSCRED). */
+/*
+ * Receive into @buf, remembering the sender's pid (SO_PASSCRED). The
+ * daemon takes no descriptors on the data channel: peer_recv_fd() closes
+ * any that come.
+ */
 static ssize_t
 chan_recv(struct chan *ch, void *buf, size_t len, pid_t *pid)
 {
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(struct ucred)) +
-		    CMSG_SPACE(sizeof(int) * 8)];
-	} cbuf;
-	struct msghdr msg;
-	struct cmsghdr *cm;
+	struct peer_anc anc;
 	ssize_t n;
 
-	memset(&msg, 0, sizeof(msg));
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cbuf.buf;
-	msg.msg_controllen = sizeof(cbuf.buf);
-	/* copy: pdu_from_owner, op_frames (chan_on_read() counts) */
-	n = recvmsg(ch->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	if (n <= 0) {
-		return n;
+	n = peer_recv_fd(ch->fd, buf, len, false, &anc);
+	if (n < 0) {
+		errno = (int)-n;
+		return -1;
 	}
-	for (cm = CMSG_FIRSTHDR(&msg); cm != NULL;
-	    cm = CMSG_NXTHDR(&msg, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET) {
-			continue;
-		}
-		if (cm->cmsg_type == SCM_CREDENTIALS &&
-		    cm->cmsg_len >= CMSG_LEN(sizeof(struct ucred))) {
-			struct ucred uc;
-
-			/* copy: none (the sender's credentials) */
-			memcpy(&uc, CMSG_DATA(cm), sizeof(uc));
-			*pid = uc.pid;
-		} else if (cm->cmsg_type == SCM_RIGHTS) {
-			/* The daemon takes no fds on the data channel. */
-			size_t nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			int fds[8];
-
-			if (nfd > 8) {
-				nfd = 8;
-			}
-			/* copy: none (stray fds to close) */
-			memcpy(fds, CMSG_DATA(cm), nfd * sizeof(int));
-			for (size_t k = 0; k < nfd; k++) {
-				close(fds[k]);
-			}
-		}
-	}
+	*pid = anc.cred.pid;
 	return n;
 }
 

@@ -56,7 +56,7 @@ $(tests_unit_test_metrics_OBJECTS): proto/smbdirect-ctl.pb-c.h
 # stubbed in the test (which includes chan.c to drive its static writer).
 check_PROGRAMS += tests/unit/test_chan
 TESTS += tests/unit/test_chan
-tests_unit_test_chan_SOURCES = tests/unit/test_chan.c daemon/log.c
+tests_unit_test_chan_SOURCES = tests/unit/test_chan.c daemon/log.c daemon/peer.c
 tests_unit_test_chan_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
 	$(IBVERBS_CFLAGS) $(RDMACM_CFLAGS) $(PROTOBUF_C_CFLAGS) \
 	$(LIBEVENT_CFLAGS)

@@ -126,6 +126,8 @@ ops_post(struct rconn *c, const struct chanops_action *a)
 	struct ibv_sge sge;
 
 	if (c->state == RCONN_CLOSING || c->area == NULL) {
+		/* Never posted: the engine must not wait for it. */
+		chanops_rdma_done(c->co, a->u.post.cookie, false, NULL);
 		return;
 	}
 	sge.addr = (uintptr_t)(area_base(c->area) + a->u.post.area_off);

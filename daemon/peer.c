@@ -250,8 +250,35 @@ peer_cred(const struct peer *p)
 	return &p->cred;
 }
 
+static ssize_t	peer_recvmsg(int fd, bool stream, void *buf, size_t len,
+		    bool take_fd, struct peer_anc *anc);
+
 ssize_t
 peer_recv(struct peer *p, void *buf, size_t len, bool take_fd,
+    struct peer_anc *anc)
+{
+	if (take_fd && anc == NULL) {
+		return -EINVAL;
+	}
+	if (p->dead) {
+		return -EBADF;
+	}
+	return peer_recvmsg(p->fd, p->stream, buf, len, take_fd, anc);
+}
+
+ssize_t
+peer_recv_fd(int fd, void *buf, size_t len, bool take_fd,
+    struct peer_anc *anc)
+{
+	if (take_fd && anc == NULL) {
+		return -EINVAL;
+	}
+	return peer_recvmsg(fd, true, buf, len, take_fd, anc);
+}
+
+/* The one place a UNIX socket's bytes, credentials and descriptors come. */
+static ssize_t
+peer_recvmsg(int sfd, bool stream, void *buf, size_t len, bool take_fd,
     struct peer_anc *anc)
 {
 	union {
@@ -270,24 +297,16 @@ peer_recv(struct peer *p, void *buf, size_t len, bool take_fd,
 	ssize_t n;
 	int fd;
 
-	if (take_fd && anc == NULL) {
-		return -EINVAL;
-	}
-	if (p->dead) {
-		return -EBADF;
-	}
 	do {
 		memset(&msg, 0, sizeof(msg));
 		msg.msg_iov = &iov;
 		msg.msg_iovlen = 1;
 		msg.msg_control = cbuf.buf;
 		msg.msg_controllen = sizeof(cbuf.buf);
-		/*
-		 * copy: none (control messages; the data channel will count
-		 * its own bytes where it calls this)
-		 */
-		n = recvmsg(p->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC |
-		    (p->stream ? 0 : MSG_TRUNC));
+		/* The data channel counts what it reads (chan_read()). */
+		/* copy: pdu_from_owner, op_frames */
+		n = recvmsg(sfd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC |
+		    (stream ? 0 : MSG_TRUNC));
 	} while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;

@@ -193,6 +193,15 @@ const struct ucred *peer_cred(const struct peer *p);
 ssize_t		 peer_recv(struct peer *p, void *buf, size_t len,
 		    bool take_fd, struct peer_anc *anc);
 
+/*
+ * peer_recv_fd() - peer_recv() on a bare stream socket @fd that is not a
+ * peer (the data channel, whose events and output queue are its own):
+ * the same credentials, the same descriptor rule, the same returns but
+ * -EBADF.
+ */
+ssize_t		 peer_recv_fd(int fd, void *buf, size_t len, bool take_fd,
+		    struct peer_anc *anc);
+
 /**
  * peer_queue() - queue one message and arm EV_WRITE.
  * @p: the peer.

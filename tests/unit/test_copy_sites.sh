@@ -31,7 +31,7 @@ if [ -z "$kinds" ]; then
 fi
 kinds_text="none $(echo $kinds)"
 
-files=$(ls "$srcdir"/daemon/*.c "$srcdir"/proto/sdp_*.c \
+files=$(ls "$srcdir"/daemon/*.c "$srcdir"/proto/sdp_*.c "$srcdir"/proto/chanops.c \
     "$srcdir"/proto/frame.c 2>/dev/null)
 if [ -z "$files" ]; then
 	echo "FAIL: no sources found under $srcdir" >&2
