@@ -63,7 +63,8 @@ area_get(struct rconn *c, struct area **out)
 	}
 	a->size = size;
 	/* Local access only: the client never touches daemon memory. */
-	a->mr = rconn_reg_mr(c, a->base, size, IBV_ACCESS_LOCAL_WRITE);
+	a->mr = dev_reg_mr(c->dev, &c->mrs, a->base, size,
+	    IBV_ACCESS_LOCAL_WRITE);
 	if (a->mr == NULL) {
 		rc = -errno;
 		log_warn("conn=%llu: registering the area",
@@ -117,7 +118,7 @@ area_free(struct rconn *c)
 	if (a == NULL) {
 		return;
 	}
-	rconn_dereg_mr(c, a->mr);
+	dev_dereg_mr(c->dev, &c->mrs, a->mr);
 	munmap(a->base, a->size);
 	close(a->fd);
 	free(a);

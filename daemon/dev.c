@@ -214,3 +214,36 @@ dev_free_all(struct daemon *d)
 		}
 	}
 }
+
+struct ibv_mr *
+dev_reg_mr(struct dev *dev, struct dev_mrs *mrs, void *addr, size_t len,
+    int access)
+{
+	struct ibv_mr *mr = ibv_reg_mr(dev->pd, addr, len, access);
+
+	if (mr != NULL) {
+		mrs->count++;
+		mrs->bytes += len;
+		dev->mr_count++;
+		dev->mr_bytes += len;
+	}
+	return mr;
+}
+
+void
+dev_dereg_mr(struct dev *dev, struct dev_mrs *mrs, struct ibv_mr *mr)
+{
+	size_t len;
+
+	if (mr == NULL) {
+		return;
+	}
+	len = mr->length;
+	if (ibv_dereg_mr(mr) != 0) {
+		log_warn("%s: ibv_dereg_mr", dev->name);
+	}
+	mrs->count--;
+	mrs->bytes -= len;
+	dev->mr_count--;
+	dev->mr_bytes -= len;
+}

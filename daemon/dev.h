@@ -51,7 +51,19 @@ struct dev {
 	uint64_t		 mr_bytes;
 };
 
+/*
+ * The memory regions one user (a connection) holds on a device's PD. The
+ * device counts them too, for the daemon-wide gauges.
+ */
+struct dev_mrs {
+	unsigned	 count;
+	uint64_t	 bytes;
+};
+
 struct dev	*dev_get(struct daemon *, struct ibv_context *);
+struct ibv_mr	*dev_reg_mr(struct dev *, struct dev_mrs *, void *addr,
+		    size_t len, int access);
+void		 dev_dereg_mr(struct dev *, struct dev_mrs *, struct ibv_mr *);
 void		 dev_put(struct dev *);
 void		 dev_free_all(struct daemon *);
 enum transport	 dev_transport(struct ibv_context *, uint8_t port);

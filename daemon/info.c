@@ -160,8 +160,8 @@ info_connection(struct arena *a, struct rconn *c)
 		return NULL;
 	}
 
-	mr->count = c->mr_count;
-	mr->bytes = c->mr_bytes;
+	mr->count = c->mrs.count;
+	mr->bytes = c->mrs.bytes;
 	mr->area_bytes = c->area != NULL ? area_size(c->area) : 0;
 	mr->limit = rconn_mr_limit(cfg);
 

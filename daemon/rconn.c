@@ -176,38 +176,6 @@ rconn_mr_limit(const struct conf *cfg)
 	return (cfg->receive_credits + RX_CHUNK_BUFS - 1) / RX_CHUNK_BUFS + 2;
 }
 
-struct ibv_mr *
-rconn_reg_mr(struct rconn *c, void *addr, size_t len, int access)
-{
-	struct ibv_mr *mr = ibv_reg_mr(c->dev->pd, addr, len, access);
-
-	if (mr != NULL) {
-		c->mr_count++;
-		c->mr_bytes += len;
-		c->dev->mr_count++;
-		c->dev->mr_bytes += len;
-	}
-	return mr;
-}
-
-void
-rconn_dereg_mr(struct rconn *c, struct ibv_mr *mr)
-{
-	size_t len;
-
-	if (mr == NULL) {
-		return;
-	}
-	len = mr->length;
-	if (ibv_dereg_mr(mr) != 0) {
-		log_warn("conn=%llu: ibv_dereg_mr", (unsigned long long)c->id);
-	}
-	c->mr_count--;
-	c->mr_bytes -= len;
-	c->dev->mr_count--;
-	c->dev->mr_bytes -= len;
-}
-
 /* ---------------------------------------------------------------------
  * Receive buffers
  * ------------------------------------------------------------------- */
@@ -228,7 +196,7 @@ rx_grow(struct rconn *c)
 	if (ch->mem == NULL) {
 		goto out_free_chunk;
 	}
-	ch->mr = rconn_reg_mr(c, ch->mem, bsz * RX_CHUNK_BUFS,
+	ch->mr = dev_reg_mr(c->dev, &c->mrs, ch->mem, bsz * RX_CHUNK_BUFS,
 	    IBV_ACCESS_LOCAL_WRITE);
 	if (ch->mr == NULL) {
 		log_warn("conn=%llu: registering receive buffers",
@@ -293,7 +261,7 @@ rx_free_all(struct rconn *c)
 
 	while ((ch = SLIST_FIRST(&c->rx_chunks)) != NULL) {
 		SLIST_REMOVE_HEAD(&c->rx_chunks, entry);
-		rconn_dereg_mr(c, ch->mr);
+		dev_dereg_mr(c->dev, &c->mrs, ch->mr);
 		free(ch->mem);
 		free(ch);
 	}
@@ -329,7 +297,7 @@ tx_setup(struct rconn *c)
 		c->tx_mem = NULL;
 		return -ENOMEM;
 	}
-	c->tx_mr = rconn_reg_mr(c, c->tx_mem, total, IBV_ACCESS_LOCAL_WRITE);
+	c->tx_mr = dev_reg_mr(c->dev, &c->mrs, c->tx_mem, total, IBV_ACCESS_LOCAL_WRITE);
 	if (c->tx_mr == NULL) {
 		log_warn("conn=%llu: registering the send ring",
 		    (unsigned long long)c->id);
@@ -1389,7 +1357,7 @@ rconn_reap(evutil_socket_t fd, short what, void *arg)
 		free(p);
 	}
 	if (c->tx_mr != NULL) {
-		rconn_dereg_mr(c, c->tx_mr);
+		dev_dereg_mr(c->dev, &c->mrs, c->tx_mr);
 	}
 	if (c->tx_mem != NULL) {
 		munmap(c->tx_mem, (size_t)c->n_slots * RCONN_HDR_SLOT +
@@ -1412,9 +1380,9 @@ rconn_reap(evutil_socket_t fd, short what, void *arg)
 	if (c->dev != NULL) {
 		dev_put(c->dev);
 	}
-	if (c->mr_count != 0) {
+	if (c->mrs.count != 0) {
 		log_warnx("conn=%llu: internal: %u MRs left at reap",
-		    (unsigned long long)c->id, c->mr_count);
+		    (unsigned long long)c->id, c->mrs.count);
 	}
 	free(c->slots);
 	free(c->slot_free);

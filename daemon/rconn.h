@@ -159,8 +159,7 @@ struct rconn {
 	/* Per-connection counters: COUNT() (counters.h), rconn_copied(). */
 	COUNTERS(COUNTERS_RCONN_FIELD)
 	uint64_t		 copied[COPY_END];
-	unsigned		 mr_count;
-	uint64_t		 mr_bytes;
+	struct dev_mrs		 mrs;		/* on c->dev's PD */
 	bool			 counted_open;	/* in d->conns_open */
 };
 
@@ -201,8 +200,6 @@ void		 rconn_drain_timer(struct rconn *, uint32_t grace_ms);
 void		 rconn_free_all(struct daemon *);
 
 unsigned	 rconn_mr_limit(const struct conf *);
-struct ibv_mr	*rconn_reg_mr(struct rconn *, void *, size_t, int access);
-void		 rconn_dereg_mr(struct rconn *, struct ibv_mr *);
 
 void		 rconn_run(struct rconn *);
 void		 rconn_hold(struct rconn *);
