@@ -223,8 +223,6 @@ ops_close(struct rconn *c, const struct chanops_action *a)
 void
 ops_act(struct rconn *c, const struct chanops_action *a)
 {
-	const char *rw = a->u.rdma.write ? "WRITE" : "READ";
-
 	switch (a->type) {
 	case CHANOPS_ACT_RESERVE_PDU:
 		ops_reserve(c, a->u.reserve.len);
@@ -268,7 +266,8 @@ ops_act(struct rconn *c, const struct chanops_action *a)
 	case CHANOPS_ACT_RDMA_REJECTED:
 		log_warnx("conn=%llu: refused RDMA %s request %llu: %s (%u "
 		    "descriptors, area offset %llu)",
-		    (unsigned long long)c->id, rw,
+		    (unsigned long long)c->id,
+		    a->u.rdma.write ? "WRITE" : "READ",
 		    (unsigned long long)a->u.rdma.req_id,
 		    frame_rdma_reject_name(a->u.rdma.why), a->u.rdma.n_desc,
 		    (unsigned long long)a->u.rdma.area_off);
