@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bench_sdp.c: the SMB Direct engine alone, fragmenting and reassembling
  * 1 MiB PDUs, against a plain memcpy() of the same bytes in the same run.

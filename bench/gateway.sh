@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Benchmark, inside the test bed: sequential MB MiB (default 256) written
 # and read back through
 #   (a) cifs -> smbdirectd -> smbdirect-gw -> Samba, over RDMA (siw, rxe),

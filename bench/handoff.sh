@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Benchmark, inside the test bed: the seed's hand-off path. mini-smbd owns
 # the connection (c2 passed it to c1 by ClientGuid); sdpeer writes 64 MiB
 # with SMB2 WRITE over RDMA channels (the daemon RDMA-READs the client's

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # bench/: benchmarks. Each prints a ratio against a reference measured in
 # the same run; docs/BENCHMARKS.md has the latest figures.
 

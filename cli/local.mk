@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # cli/: smbdirectctl, built on libsmbdirect-ctl alone.
 
 bin_PROGRAMS += cli/smbdirectctl

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * smbdirectctl: look at smbdirectd and steer it.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * admin.c: requests that report on the daemon or change its state: status,
  * connections, interfaces, metrics, drain, undrain and kill.

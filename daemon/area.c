@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * area.c: see area.h.
  */

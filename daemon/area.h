@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * area: a connection's shared-memory area (ARCHITECTURE §2, §3): a memfd
  * with its size sealed, mapped by the daemon, registered as one MR with

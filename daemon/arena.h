@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * arena: a bump allocator for building one control-channel reply. Every
  * nested protobuf-c message and string of a reply comes from it, and one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * chan: a connection's data channel, the UNIX stream socket an smbd reads
  * and writes SMB2 PDUs on, framed as on SMB2 Direct TCP (docs/PROTOCOL.md).

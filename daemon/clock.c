@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * clock.c: the daemon's monotonic clock (see clock.h).
  */

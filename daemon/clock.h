@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * clock: the daemon's one clock, monotonic milliseconds.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * conf.c: smbdirectd.conf, parsed by inih (libinih) and checked against a
  * table of options. The table is the single place an option's section,

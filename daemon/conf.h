@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * smbdirectd's configuration: an ini file (etc/smbdirectd.conf) read with
  * inih. Every limit of ARCHITECTURE §4 lives here with its default.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * control: the control channel's socket side (docs/PROTOCOL.md): a UNIX
  * SOCK_SEQPACKET listener, its clients, peer credentials, roles, and the

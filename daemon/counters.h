@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * counters.h: the daemon's plain counters, each defined once.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * smbdirectd: the daemon's shared structures.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * dev.c: the RDMA devices the daemon uses: one PD and one completion
  * channel per device, shared by all its connections' CQs.

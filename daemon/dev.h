@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * dev: the RDMA devices the daemon uses (one PD and one completion
  * channel each, shared by the device's connections) and the transports

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * info.c: connection and daemon snapshots for the control channel.
  *

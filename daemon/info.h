@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * info: what the control channel reports about connections and the daemon,
  * built as protobuf-c messages in an arena.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * listener.c: RDMA CM listening ids and the CM event channel.
  *

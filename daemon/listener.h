@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * listener: the RDMA CM listening ids and the one CM event channel that
  * serves every id of the daemon, listening or connected.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # daemon/: smbdirectd, one libevent loop, one file per role.
 
 sbin_PROGRAMS += daemon/smbdirectd

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log.c: syslog or stderr logging, in the manner of OpenBSD daemons.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Logging for smbdirectd: to syslog, or to stderr with -d.
  *

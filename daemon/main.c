@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * smbdirectd: SMB Direct ([MS-SMBD]) for Samba, in userspace.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * master.c: Register, Subscribe, HandOff and Claim, and the events the
  * master and other subscribers receive.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * master: the master smbd's registration, events, and the hand-off of a
  * connection from one smbd to another (ARCHITECTURE §1, steps 4-6).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * metrics.c: the registry (metrics.h), its Prometheus exposition, and the
  * node_exporter textfile writer.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ops.c: what the data channel's engine (proto/chanops.h) asks of the
  * connection, done: reserving PDU memory in the send ring, submitting

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ops: the connection's side of the data channel engine (proto/chanops.h):
  * performing its actions (reserving and submitting PDUs, queueing frames,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * peer.c: a UNIX-socket peer on the event loop (see peer.h).
  *

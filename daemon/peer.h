@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * peer: one UNIX-socket peer of the daemon on the event loop. The control
  * channel's clients are peers (control.c); a connection's data channel is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * rconn.c: one SMB Direct connection over verbs.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * rconn: one SMB Direct connection: its RDMA CM id, QP, CQ, registered
  * buffers and the protocol engine (proto/sdp.h) in the server role, plus

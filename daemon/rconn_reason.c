@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * rconn_reason.c: the tokens of enum rconn_reason and the mapping from
  * the engine's errors (rconn_reason.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * rconn_reason.h: why a connection closed, one vocabulary.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # etc/: the example configurations, the systemd units and the
 # node_exporter note.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # examples/: mini-smbd, the seed's steps 0-8 as an smbd would run them
 # against libsmbdirect-ctl (master, c1, c2; SMB2 over the data channel).
 

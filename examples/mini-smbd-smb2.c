@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mini-smbd-smb2.c: see mini-smbd-smb2.h. Layouts are [MS-SMB2] 2.2; the
  * offsets in the comments count from the start of each structure.

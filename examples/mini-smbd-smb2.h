@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mini-smbd-smb2: the few SMB2 responses mini-smbd sends ([MS-SMB2] 2.2),
  * as pure functions: bytes in, bytes out, no I/O. The prefix is msmb2_

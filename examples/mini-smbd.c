@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mini-smbd: how a Samba smbd drives smbdirectd, in one small program.
  *

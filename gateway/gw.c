@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * smbdirect-gw: put an unmodified SMB server behind smbdirectd.
  *

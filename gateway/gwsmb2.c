@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * gwsmb2.c: see gwsmb2.h. Offsets are [MS-SMB2] 2.2.1 (the sync header),
  * 2.2.19-2.2.22 (READ and WRITE), 2.2.2 (ERROR), 2.2.28 (ECHO).

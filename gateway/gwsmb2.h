@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * gwsmb2: the SMB2 the gateway reads and rewrites ([MS-SMB2] 2.2): compound
  * chains, READ/WRITE requests with RDMA channels turned into plain ones,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # gateway/: smbdirect-gw, a master smbd that fronts a TCP SMB server.
 
 sbin_PROGRAMS += gateway/smbdirect-gw

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * relay.c: one SMB Direct connection relayed to a TCP SMB server.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * relay: one SMB Direct connection relayed to the backend SMB server over
  * TCP, with RDMA offload translated (see relay.c).

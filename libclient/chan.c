@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * chan.c: the owner's side of a data channel (frame.h has the frames).
  *

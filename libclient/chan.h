@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * chan: data-channel helpers shared inside libclient (the public ones are
  * the sdctl_chan_* functions in smbdirect-ctl.h).

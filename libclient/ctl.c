@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ctl.c: the control client (smbdirect-ctl.h; docs/PROTOCOL.md).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ctlmsg.c: protobuf messages to the public structures.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ctlmsg: convert the control channel's protobuf messages into the plain
  * structures of smbdirect-ctl.h. Library-internal.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * iface.c: FSCTL_QUERY_NETWORK_INTERFACE_INFO output ([MS-SMB2] 2.2.32.5)
  * for the daemon's RDMA listeners.

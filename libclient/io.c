@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * io.c: blocking-style send and receive loops over UNIX sockets.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * io: the socket loops the rest of libclient shares. Library-internal:
  * the version script keeps these out of the shared object's exports.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # libclient/: libsmbdirect-ctl, the installed library an smbd links to
 # talk to smbdirectd (control client, data channel, fd passing, SMB2
 # parsers, NETWORK_INTERFACE_INFO). Exports only sdctl_* (version script).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * names.c: stable names for the public enums, matching the daemon's log
  * and metrics vocabulary.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pass.c: hand a data channel, with the PDUs already read from it, to
  * another process over a UNIX socket (SOCK_STREAM or SOCK_SEQPACKET).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * smb2.c: the small part of SMB2 ([MS-SMB2]) an smbd needs before it knows
  * who owns a client: the NEGOTIATE request's ClientGuid (2.2.3) and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libsmbdirect-ctl: the library an smbd (or the gateway, or smbdirectctl)
  * links to talk to smbdirectd.

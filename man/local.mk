@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # man/: the manual pages, in mdoc(7), and the test that lints them and
 # checks them against the code they document.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * chanops.c: the data channel's engine (see chanops.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * chanops.h: the data channel's engine, without I/O.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * frame.c: encode and decode the data channel's frames (see frame.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * frame.h: the data channel's frames (docs/PROTOCOL.md, "Data channel").
  *

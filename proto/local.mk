@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # proto/: pure code shared by the daemon, libclient, the CLI and the tests.
 # The control-channel C code is generated from smbdirect-ctl.proto at build
 # time by protoc-c; it is never committed or distributed.

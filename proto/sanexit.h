@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sanexit(): _exit() for forked children, with the leak check a sanitized
  * build would have run at exit().

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sdp.h: the SMB Direct protocol engine ([MS-SMBD] version 1.0), sans-IO.
  *

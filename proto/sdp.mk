@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # The SMB Direct engine ([MS-SMBD]), sans-IO: a convenience library with no
 # dependency beyond libc. The fuzz targets (tests/unit/sdp.mk) compile the
 # same sources again with their own instrumentation, hence the variable.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sdp_config.c: defaults and bounds of the engine's configuration.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sdp_conn.c: the SMB Direct engine for one connection ([MS-SMBD] 3.1.5).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sdp_error.c: names for the engine's error codes.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sdp_wire.c: [MS-SMBD] 2.2 message layouts, little-endian, byte by byte.
  *

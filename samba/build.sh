@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # samba/build.sh - build Debian bookworm's Samba (smbd, smbpasswd, smbstatus,
 # testparm) with the patch series in samba/patches/, and cache the result.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # samba/: the patch series that makes Samba's smbd the master and owner of
 # smbdirectd's connections, and the script that builds it (see README.md).
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Configure and build smbdirectd in DIR (default build/) with the given
 # configure options. Reconfigures only when the options change.
 set -eu

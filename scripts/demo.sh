@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The demo: build everything, boot the qemu RDMA test bed and show
 # smbdirectd at work over Soft-RoCE and soft-iWARP.
 set -eu

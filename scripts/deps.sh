@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Install, with apt-get, what building smbdirectd and running its test bed
 # need on Debian 12. Safe to rerun: it installs only what is missing.
 set -eu

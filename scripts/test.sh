@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The whole test suite: unit tests under ASan and UBSan with -Werror, the
 # end-to-end scenarios in the qemu RDMA test bed, then `make distcheck`.
 set -eu

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/: cmocka unit tests (TESTS), the test peers, and the qemu RDMA test
 # bed, which `make check` boots after the unit tests.
 

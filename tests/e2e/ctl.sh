@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # smbdirectctl and the metrics, in the test bed, over Soft-RoCE and
 # soft-iWARP: status and connection tables while traffic runs, the
 # Prometheus textfile and exposition checked by promtool, drain (daemon-wide

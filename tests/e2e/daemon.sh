@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # smbdirectd over real verbs, in the test bed, over Soft-RoCE and
 # soft-iWARP: negotiation, PDUs through the master's child, concurrency,
 # misbehaving clients, the master's absence and death, shutdown, and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The README's demo, inside the test bed: the Linux kernel's SMB Direct
 # client mounts Debian's Samba through smbdirectd and smbdirect-gw, over
 # soft-iWARP, copies a file while smbdirectctl watches, then shows the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The Linux kernel's SMB Direct client mounts Debian's Samba through
 # smbdirectd and smbdirect-gw, in the test bed, over soft-iWARP (5445) and
 # Soft-RoCE (445): neither end was written here. Wireshark judges the

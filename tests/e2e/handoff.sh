@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # libclient and the hand-off, in the test bed, over Soft-RoCE and
 # soft-iWARP: mini-smbd starts the daemon (--control-fd), c2 finds the
 # owner c1 by ClientGuid and hands it the data channel, and c1 serves SMB2

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Shared helpers for the end-to-end scenarios that run inside the test bed.
 # Source it from a scenario script; it expects to run from the build
 # directory (the test bed's cwd) and uses the TB_* variables of the test

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Runs inside the test bed: every scenario script given, in order, each
 # announced and timed. Exits non-zero if any failed, after running them all.
 #

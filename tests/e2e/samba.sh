@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The Linux kernel's SMB Direct client mounts Samba's own smbd, patched by
 # samba/patches/ (samba/build.sh), over soft-iWARP (5445) and Soft-RoCE
 # (445), with no gateway: smbd starts smbdirectd itself ("smb direct

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Runs inside the test bed: the rdma_smoke program over Soft-RoCE and over
 # soft-iWARP. Each run connects through RDMA CM, exchanges SENDs, does an
 # RDMA WRITE and an RDMA READ against the server's buffer and checks every

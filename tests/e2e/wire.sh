@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # An independent judge of the wire format: capture smbdirectd's traffic
 # and let Wireshark's dissectors decode it, over soft-iWARP (TCP 5445 over
 # lo) and over Soft-RoCE on a real wire (RoCEv2, UDP 4791 on a veth

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_chan: libclient's data-channel readers on arbitrary bytes.
  *

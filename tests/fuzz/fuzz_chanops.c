@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_chanops: the data channel's engine (proto/chanops.h) driven by a
  * script: the input's first byte sets the ORD and the work-request size,

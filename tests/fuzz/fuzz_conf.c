@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_conf: smbdirectd.conf parsing (daemon/conf.c) on arbitrary bytes.
  *

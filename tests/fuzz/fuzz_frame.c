@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_frame: the data channel's frame decoders (proto/frame.c) on
  * arbitrary bytes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_sdp_bd.c: Buffer Descriptor V1 lists as an attacker writes them.
  *

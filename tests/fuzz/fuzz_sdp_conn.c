@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_sdp_conn.c: a whole engine, either role, fed a random sequence of
  * inputs: raw or well-formed messages, PDUs to send, completions, buffer

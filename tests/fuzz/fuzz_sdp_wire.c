@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_sdp_wire.c: every SMB Direct decoder on arbitrary bytes.
  *

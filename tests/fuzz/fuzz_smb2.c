@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_smb2: libclient's SMB2 parsers on arbitrary bytes.
  *

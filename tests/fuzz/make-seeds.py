@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Write the hand-made seeds of the fuzz corpus (tests/fuzz/corpus/).
 
 Each seed is a meaningful starting point: the [MS-SMBD] 4.1 exchange, the

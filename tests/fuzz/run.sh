@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Run every libFuzzer target for a short time on its committed seed corpus
 # (a TESTS entry of `make check` and `make unit-check`).
 #

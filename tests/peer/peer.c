@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * peer.c: an SMB Direct client connection (see peer.h).
  */

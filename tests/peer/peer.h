@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * peer: an SMB Direct client on librdmacm and the engine (proto/sdp.h) in
  * the client role. The test peer (sdpeer) and the benchmarks drive it.

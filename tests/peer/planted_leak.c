@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * planted_leak: a deliberate leak, for the test bed's sanitizer self-test
  * (tests/e2e/run-all.sh). It shows that LeakSanitizer reports reach the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * rdma_smoke: the smallest end-to-end proof that the test bed's RDMA works.
  *

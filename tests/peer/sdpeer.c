@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sdpeer: a scriptable SMB Direct client for smbdirectd's tests.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * smb2c.c: see smb2c.h. Layouts are [MS-SMB2] 2.2.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * smb2c: the SMB2 client side of sdpeer: just enough SMB2 to negotiate
  * with a chosen ClientGuid, set up a session and a tree, query network

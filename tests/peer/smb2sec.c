@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * smb2sec.c: see smb2sec.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * smb2sec: the security an SMB2 test client needs to talk to a real smbd:
  * an NTLMSSP exchange with an NTLMv2 response ([MS-NLMP] 3.3.2) for a

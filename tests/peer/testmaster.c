@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * testmaster: the smallest master smbd, for smbdirectd's tests.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Unit tests and the benchmark of the SMB Direct engine, and every fuzz
 # target of the tree.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_chan: the data channel's outbound queue (daemon/chan.c, included
  * whole so its static writer runs as the event loop runs it) over a real

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_chanops: the data channel's engine (proto/chanops.h) on its own:
  * the frame-stream parser, the held-frame rule and the RDMA scheduler,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * daemon/conf.c: the shipped example parses, every default holds, and every
  * kind of bad input is refused with "file:line: what is wrong".

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # test_copy_sites.sh: every place the daemon could copy SMB2 PDU or
 # payload bytes says which copy counter counts it. Stands for "an
 # administrator trusts smbdirect_copied_bytes_total{kind="memcpy"} 0 to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The generated control-channel code packs and unpacks what the schema
  * promises: a request's version, id and body survive a round trip, and a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * proto/frame.c: the checks the daemon runs on an RDMA_READ or RDMA_WRITE
  * frame before it posts anything (frame_rdma_check()), and why a body

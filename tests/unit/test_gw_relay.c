@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * gateway/relay.c's relay_run(), driven whole in one process: relay_run()
  * runs in a thread; the test plays the daemon on the data channel (a UNIX

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # `make install` puts the library, its header and its .pc where a program
 # finds them with pkg-config, and such a program builds, links and runs.
 set -eu

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libclient's data channel: frames over a socketpair(AF_UNIX, SOCK_STREAM),
  * one end played by the test as the daemon. What the library writes is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libclient's control client against a fake daemon: a forked child holds
  * the other end of a socketpair(AF_UNIX, SOCK_SEQPACKET) and plays the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libclient's NETWORK_INTERFACE_INFO encoder ([MS-SMB2] 2.2.32.5): entries
  * are compared byte for byte with ones written out by hand here.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libclient's hand-off of a data channel between processes: a forked
  * child receives the channel and the PDUs already read, and proves it got

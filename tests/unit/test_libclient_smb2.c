@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libclient's SMB2 parsers: the NEGOTIATE ClientGuid and READ/WRITE
  * channel info ([MS-SMB2] 2.2.3, 2.2.19, 2.2.21). Every PDU is built byte

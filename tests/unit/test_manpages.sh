@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # test_manpages.sh: the manual pages lint clean, and document what the code
 # has. Stands for "an administrator reads the man page and finds every
 # option, command, JSON field and metric the program really has".

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # test_metric_labels.sh: every refusal reason and error kind the daemon
 # counts is in the lists that give each its series from the start
 # (METRICS_REFUSALS, METRICS_ERROR_KINDS in daemon/metrics.h). Stands for

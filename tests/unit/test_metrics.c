@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * daemon/metrics.c's exposition: the labelled families whose label values
  * are fixed lists (copies by kind, RDMA requests refused by reason, peak

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mini-smbd's SMB2 encoders (examples/mini-smbd-smb2.c): every request is
  * built byte by byte as sdpeer or a Windows client sends it, and every

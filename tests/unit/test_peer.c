@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_peer: daemon/peer.c over real socket pairs and a real event loop.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Buffer Descriptor V1 lists: what an SMB2 READ or WRITE over RDMA may
  * name. Each rejection is tested at its bound, and a list that passes

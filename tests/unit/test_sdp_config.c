@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Engine configuration: the defaults are valid and match Windows and
  * [MS-SMBD]; every bound is tested at, below and above it, and each

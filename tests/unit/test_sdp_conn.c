@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The engine, one rule at a time. Most tests drive one engine with
  * scripted bytes (a raw peer built from the wire encoders) and assert on

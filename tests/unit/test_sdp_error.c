@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Every error code has a distinct stable token usable as a metric label,
  * a human text, and sits on the right side of the fatal threshold.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A client engine and a server engine talking through the checking link of
  * test_sdp_util.c, driven at random: random configurations (credits from 3

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_sdp_util.c: the failing allocator and the two-engine link.
  *

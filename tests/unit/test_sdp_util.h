@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_sdp_util.h: shared by the engine's tests (not a test itself).
  *

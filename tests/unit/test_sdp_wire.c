@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * SMB Direct message layouts, byte for byte: the example exchange of
  * [MS-SMBD] 4.1, the STATUS_NOT_SUPPORTED response, data and keepalive

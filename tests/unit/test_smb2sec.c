@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_smb2sec: the SMB2 test client's security against published
  * values: [MS-NLMP] 4.2.4 (NTLMv2 with User/Domain/Password) for NTOWFv2,

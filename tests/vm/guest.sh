@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Stage 2 of the test bed, run by the initramfs as root inside the chroot
 # (the host's root filesystem under a tmpfs overlay). Brings up the RDMA
 # devices and runs the test script, whose exit status goes back to the host

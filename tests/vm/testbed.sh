@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # smbdirectd test bed: real RDMA (Soft-RoCE rxe and soft-iWARP siw) inside a
 # qemu VM that boots Debian's own kernel, on a host whose kernel has none.
 #
