@@ -246,25 +246,30 @@ main(int argc, char **argv)
 			if (d->control_fd < 0) {
 				fprintf(stderr, "smbdirectd: --control-fd=%s: "
 				    "not an open file descriptor\n", optarg);
-				return 2;
+				rc = 2;
+				goto out_early;
 			}
 			break;
 		case 'V':
 			printf("smbdirectd %s\n", PACKAGE_VERSION);
-			return 0;
+			rc = 0;
+			goto out_early;
 		case 'h':
 			usage(stdout);
-			return 0;
+			rc = 0;
+			goto out_early;
 		default:
 			usage(stderr);
-			return 2;
+			rc = 2;
+			goto out_early;
 		}
 	}
 	if (optind != argc) {
 		fprintf(stderr, "smbdirectd: unexpected argument '%s'\n",
 		    argv[optind]);
 		usage(stderr);
-		return 2;
+		rc = 2;
+		goto out_early;
 	}
 
 	conf_defaults(&d->cfg);
@@ -272,16 +277,19 @@ main(int argc, char **argv)
 		if (conf_load(&d->cfg, conf != NULL ? conf : DEFAULT_CONFIG,
 		    err, sizeof(err)) != 0) {
 			fprintf(stderr, "smbdirectd: %s\n", err);
-			return 1;
+			rc = 1;
+			goto out_early;
 		}
 	} else if (conf_check(&d->cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "smbdirectd: %s\n", err);
-		return 1;
+		rc = 1;
+		goto out_early;
 	}
 	if (check) {
 		printf("smbdirectd: configuration %s is valid\n",
 		    d->cfg.path[0] != '\0' ? d->cfg.path : "(defaults)");
-		return 0;
+		rc = 0;
+		goto out_early;
 	}
 
 	log_init(d->foreground, debug, "smbdirectd");
@@ -383,6 +391,8 @@ out:
 	if (d->base != NULL) {
 		event_base_free(d->base);
 	}
+out_early:
+	/* Options and configuration only: nothing else was made yet. */
 	free(d);
 	return rc;
 }
