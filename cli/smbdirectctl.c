@@ -959,26 +959,43 @@ drain_wait(struct ctx *x, unsigned timeout_s)
 	}
 }
 
+/*
+ * drain --all [--wait [--timeout S]] | drain ID [--grace S]. The host-wide
+ * drain must be asked for by name: a script whose $ID came out empty must
+ * not take the whole host out of service.
+ */
 static int
 cmd_drain(struct ctx *x)
 {
-	bool wait = false;
-	unsigned timeout = 0;
+	bool wait = false, all = false;
+	unsigned timeout = 0, grace = 0;
 	uint64_t id = 0;
 	char *end = NULL;
 	int i, rc, nid = 0;
 
 	for (i = 0; i < x->argc; i++) {
-		if (strcmp(x->argv[i], "--wait") == 0) {
+		if (strcmp(x->argv[i], "--all") == 0) {
+			all = true;
+		} else if (strcmp(x->argv[i], "--wait") == 0) {
 			wait = true;
-		} else if (strcmp(x->argv[i], "--timeout") == 0 &&
-		    i + 1 < x->argc) {
+		} else if ((strcmp(x->argv[i], "--timeout") == 0 ||
+		    strcmp(x->argv[i], "--grace") == 0) && i + 1 < x->argc) {
+			bool is_grace = x->argv[i][2] == 'g';
+			unsigned long v;
+
 			errno = 0;
-			timeout = (unsigned)strtoul(x->argv[++i], &end, 10);
-			if (errno != 0 || *end != '\0' || timeout == 0) {
-				err("drain: --timeout wants seconds, got '%s'",
-				    x->argv[i]);
+			v = strtoul(x->argv[++i], &end, 10);
+			if (errno != 0 || *end != '\0' || v == 0 ||
+			    v > 86400) {
+				err("drain: %s wants seconds (1 to 86400), "
+				    "got '%s'", is_grace ? "--grace" :
+				    "--timeout", x->argv[i]);
 				return EXIT_USAGE;
+			}
+			if (is_grace) {
+				grace = (unsigned)v;
+			} else {
+				timeout = (unsigned)v;
 			}
 		} else if (x->argv[i][0] != '-' && nid == 0) {
 			errno = 0;
@@ -994,15 +1011,24 @@ cmd_drain(struct ctx *x)
 			return EXIT_USAGE;
 		}
 	}
+	if (all == (nid > 0)) {
+		err("drain: name one connection ID, or --all for the whole "
+		    "daemon");
+		return EXIT_USAGE;
+	}
 	if (timeout > 0 && !wait) {
 		err("drain: --timeout needs --wait");
 		return EXIT_USAGE;
 	}
 	if (id != 0 && wait) {
-		err("drain: --wait is for the daemon-wide drain");
+		err("drain: --wait is for drain --all");
 		return EXIT_USAGE;
 	}
-	rc = sdctl_drain(x->ctl, id, 0);
+	if (all && grace > 0) {
+		err("drain: --grace is for one connection");
+		return EXIT_USAGE;
+	}
+	rc = sdctl_drain(x->ctl, id, grace * 1000u);
 	if (rc != 0) {
 		return failed(x, "drain", rc);
 	}
@@ -1160,7 +1186,8 @@ static const struct cmd cmds[] = {
 	    "credits per connection" },
 	{ "mr", NULL, "", false, cmd_mr, 0,
 	    "memory regions per device and per connection" },
-	{ "drain", NULL, "[ID | --wait [--timeout S]]", true, cmd_drain,
+	{ "drain", NULL, "ID [--grace S] | --all [--wait [--timeout S]]",
+	    true, cmd_drain,
 	    ARGS_ANY, "stop accepting (or end one session after its grace)" },
 	{ "undrain", NULL, "", true, cmd_undrain, 0,
 	    "accept connections again" },
@@ -1180,11 +1207,17 @@ usage(FILE *f)
 	fprintf(f, "usage: %s [-s SOCKET] [-j | --json] COMMAND [ARGS]\n\n",
 	    progname);
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		char left[48];
+		char left[80];
 
 		snprintf(left, sizeof(left), "%s %s", cmds[i].name,
 		    cmds[i].args);
-		fprintf(f, "  %-34s %s%s\n", left, cmds[i].help,
+		/* A long synopsis gets its own line. */
+		if (strlen(left) > 34) {
+			fprintf(f, "  %s\n  %-34s", left, "");
+		} else {
+			fprintf(f, "  %-34s", left);
+		}
+		fprintf(f, " %s%s\n", cmds[i].help,
 		    cmds[i].admin ? " (admin)" : "");
 	}
 	fprintf(f, "\nExit codes: 0 ok, 1 failed, 2 usage, 3 cannot reach the "
