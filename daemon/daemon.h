@@ -55,6 +55,7 @@ struct daemon {
 	uint64_t		 start_wall;	/* seconds since the epoch */
 	bool			 foreground;
 	bool			 shutting_down;
+	bool			 stopped;	/* the loop ended: up is 0 */
 	bool			 draining;
 	int			 control_fd;	/* --control-fd, or -1 */
 

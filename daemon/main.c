@@ -346,6 +346,7 @@ main(int argc, char **argv)
 	sd_notify(0, "READY=1");
 
 	event_base_dispatch(d->base);
+	d->stopped = true;
 	if (d->cfg.metrics_textfile[0] != '\0') {
 		metrics_write_textfile(d);
 	}

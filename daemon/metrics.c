@@ -366,7 +366,9 @@ metrics_render(struct daemon *d)
 		mr_bytes += dev->mr_bytes;
 	}
 
-	one(&b, "smbdirect_up", "gauge", "1 while smbdirectd runs.", 1);
+	/* The last textfile of a clean stop says 0 (main()). */
+	one(&b, "smbdirect_up", "gauge", "1 while smbdirectd runs.",
+	    d->stopped ? 0 : 1);
 	one(&b, "smbdirect_start_time_seconds", "gauge",
 	    "When smbdirectd started, in seconds since the epoch.",
 	    d->start_wall);

@@ -266,4 +266,7 @@ check "exit codes: 3 unreachable, 2 usage, 1 failed (with the reason)" exit_code
 
 check "the test master stops cleanly" stop_master
 check "the daemon stops cleanly (exit 0)" stop_daemon
+# The textfile it left says it is down; while it ran it said up.
+check "the textfile written at the stop says smbdirect_up 0" \
+	grep -qx "smbdirect_up 0" "$SD_RUN/metrics.prom"
 finish

@@ -161,6 +161,13 @@ test_every_series_from_start(void **state)
 	has_line(t, "# TYPE smbdirect_connections_peak gauge");
 	/* Exactly those series: no "other", no stray label. */
 	assert_null(strstr(t, "smbdirect_copied_bytes_total{kind=\"other"));
+	has_line(t, "smbdirect_up 1");
+	/* The last textfile of a clean stop says the daemon is down. */
+	b->d.stopped = true;
+	t = render(b);
+	has_line(t, "smbdirect_up 0");
+	b->d.stopped = false;
+	t = render(b);
 	/* The retired metrics are gone. */
 	assert_null(strstr(t, "smbdirect_payload_copied_bytes_total"));
 	assert_null(strstr(t, "smbdirect_inline_copied_bytes_total"));
