@@ -64,3 +64,10 @@ tests_unit_test_chan_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
 tests_unit_test_chan_LDADD = proto/libsdproto.la proto/libsdp.la \
 	$(LIBEVENT_LIBS) $(PROTOBUF_C_LIBS) $(CMOCKA_LIBS)
 $(tests_unit_test_chan_OBJECTS): proto/smbdirect-ctl.pb-c.h
+
+# log.c: priorities for journald when stderr is its stream.
+check_PROGRAMS += tests/unit/test_log
+TESTS += tests/unit/test_log
+tests_unit_test_log_SOURCES = tests/unit/test_log.c daemon/log.c
+tests_unit_test_log_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_log_LDADD = $(CMOCKA_LIBS)

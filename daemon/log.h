@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Logging for smbdirectd: to syslog, or to stderr with -d.
+ * Logging for smbdirectd: to syslog, or to stderr with -f/-d (with a
+ * "<N>" priority on each line when stderr is journald's, log.c).
  *
  * log_warn() appends strerror(errno); log_warnx() does not. fatal() and
  * fatalx() log and exit(1). Per-message logging belongs at debug level
