@@ -12,6 +12,8 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <ctype.h>
 #include <errno.h>
 #include <grp.h>
@@ -36,6 +38,7 @@ enum opt_type {
 	OPT_LISTEN,	/* repeatable ADDR:PORT */
 	OPT_USERS,	/* list of user names or uids */
 	OPT_GROUPS,	/* list of group names or gids */
+	OPT_NETS,	/* list of ADDR[/PREFIX] */
 };
 
 struct opt {
@@ -109,6 +112,8 @@ static const struct opt opts[] = {
 	{ "access", "admin_groups", OPT_GROUPS, O(admin), 0, 0 },
 	{ "access", "readonly_users", OPT_USERS, O(readonly), 0, 0 },
 	{ "access", "readonly_groups", OPT_GROUPS, O(readonly), 0, 0 },
+	{ "access", "hosts_allow", OPT_NETS, O(hosts_allow), 0, 0 },
+	{ "access", "hosts_deny", OPT_NETS, O(hosts_deny), 0, 0 },
 
 	{ "metrics", "textfile", OPT_STRING, O(metrics_textfile), 0,
 	    sizeof(((struct conf *)0)->metrics_textfile) },
@@ -392,6 +397,39 @@ parse_ids(struct load_ctx *ctx, const struct opt *o, const char *value,
 	return 1;
 }
 
+/* Space- or comma-separated networks; a repeated line adds to the list. */
+static int
+parse_nets(struct load_ctx *ctx, const struct opt *o, const char *value,
+    struct conf_nets *nets)
+{
+	char buf[2048], *tok, *save = NULL;
+	int rc;
+
+	if (strlen(value) >= sizeof(buf)) {
+		return load_fail(ctx, "%s: list too long", o->name);
+	}
+	snprintf(buf, sizeof(buf), "%s", value);
+	for (tok = strtok_r(buf, " ,\t", &save); tok != NULL;
+	    tok = strtok_r(NULL, " ,\t", &save)) {
+		if (nets->n == CONF_MAX_NETS) {
+			return load_fail(ctx, "%s: more than %d networks",
+			    o->name, CONF_MAX_NETS);
+		}
+		rc = conf_parse_net(tok, &nets->net[nets->n]);
+		if (rc == -EBADMSG) {
+			return load_fail(ctx, "%s: '%s' has bits set beyond "
+			    "its prefix length: write the network address",
+			    o->name, tok);
+		}
+		if (rc != 0) {
+			return load_fail(ctx, "%s: '%s' is not an IPv4 or IPv6 "
+			    "address with an optional /prefix", o->name, tok);
+		}
+		nets->n++;
+	}
+	return 1;
+}
+
 static int
 set_number(struct load_ctx *ctx, const struct opt *o, const char *value,
     void *dst)
@@ -507,6 +545,8 @@ handler(void *user, const char *section, const char *name, const char *value)
 	case OPT_USERS:
 	case OPT_GROUPS:
 		return parse_ids(ctx, o, value, dst);
+	case OPT_NETS:
+		return parse_nets(ctx, o, value, dst);
 	}
 	return load_fail(ctx, "internal: option type %d", (int)o->type);
 }
@@ -577,4 +617,106 @@ conf_check(const struct conf *cfg, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+int
+conf_parse_net(const char *s, struct conf_net *out)
+{
+	struct conf_net n;
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(s, '/');
+	size_t hlen = slash != NULL ? (size_t)(slash - s) : strlen(s);
+	unsigned long p;
+	unsigned max, i;
+	char *end = NULL;
+
+	memset(&n, 0, sizeof(n));
+	if (hlen == 0 || hlen >= sizeof(host)) {
+		return -EINVAL;
+	}
+	memcpy(host, s, hlen);	/* copy: none (configuration text) */
+	host[hlen] = '\0';
+	if (inet_pton(AF_INET, host, n.addr) == 1) {
+		n.family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, host, n.addr) == 1) {
+		n.family = AF_INET6;
+		max = 128;
+	} else {
+		return -EINVAL;
+	}
+	n.prefix = max;
+	if (slash != NULL) {
+		if (!isdigit((unsigned char)slash[1])) {
+			return -EINVAL;
+		}
+		errno = 0;
+		p = strtoul(slash + 1, &end, 10);
+		if (errno != 0 || *end != '\0' || p > max) {
+			return -EINVAL;
+		}
+		n.prefix = (unsigned)p;
+	}
+	for (i = n.prefix; i < max; i++) {
+		if (n.addr[i / 8] & (0x80u >> (i % 8))) {
+			return -EBADMSG;
+		}
+	}
+	*out = n;
+	return 0;
+}
+
+static bool
+net_match(const struct conf_net *n, int family, const uint8_t *addr)
+{
+	unsigned full = n->prefix / 8, rest = n->prefix % 8;
+
+	if (n->family != family || memcmp(n->addr, addr, full) != 0) {
+		return false;
+	}
+	return rest == 0 ||
+	    ((n->addr[full] ^ addr[full]) & (0xffu << (8 - rest))) == 0;
+}
+
+static bool
+nets_match(const struct conf_nets *nets, const struct sockaddr *sa)
+{
+	const uint8_t *a4 = NULL, *a6 = NULL;
+	unsigned i;
+
+	if (sa->sa_family == AF_INET) {
+		a4 = (const uint8_t *)&((const struct sockaddr_in *)
+		    (const void *)sa)->sin_addr;
+	} else if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *in6 = &((const struct sockaddr_in6 *)
+		    (const void *)sa)->sin6_addr;
+
+		a6 = in6->s6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(in6)) {
+			a4 = in6->s6_addr + 12;
+		}
+	}
+	for (i = 0; i < nets->n; i++) {
+		if ((a4 != NULL && net_match(&nets->net[i], AF_INET, a4)) ||
+		    (a6 != NULL && net_match(&nets->net[i], AF_INET6, a6))) {
+			return true;
+		}
+	}
+	return false;
+}
+
+bool
+conf_peer_allowed(const struct conf *cfg, const struct sockaddr *peer)
+{
+	if (peer == NULL) {
+		return cfg->hosts_allow.n == 0 && cfg->hosts_deny.n == 0;
+	}
+	if (nets_match(&cfg->hosts_allow, peer)) {
+		return true;
+	}
+	if (nets_match(&cfg->hosts_deny, peer)) {
+		return false;
+	}
+	/* On neither list: refused only when there is an allow list alone. */
+	return cfg->hosts_allow.n == 0 || cfg->hosts_deny.n > 0;
 }

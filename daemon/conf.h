@@ -16,6 +16,9 @@
 
 #define CONF_MAX_LISTEN	32
 #define CONF_MAX_IDS		32
+#define CONF_MAX_NETS		64
+
+struct sockaddr;
 
 /* One `listen = ADDR:PORT` line. */
 struct conf_listen {
@@ -24,6 +27,18 @@ struct conf_listen {
 };
 
 /* A set of uids and gids allowed a control-channel role. */
+/* A peer network: IPv4 or IPv6 address and prefix length. */
+struct conf_net {
+	int		family;		/* AF_INET or AF_INET6 */
+	uint8_t		addr[16];	/* network byte order */
+	unsigned	prefix;		/* 0..32 or 0..128 */
+};
+
+struct conf_nets {
+	struct conf_net	net[CONF_MAX_NETS];
+	unsigned	n;
+};
+
 struct conf_ids {
 	uid_t		uids[CONF_MAX_IDS];
 	unsigned	n_uids;
@@ -70,6 +85,8 @@ struct conf {
 	struct conf_ids	owner;
 	struct conf_ids	admin;
 	struct conf_ids	readonly;
+	struct conf_nets	hosts_allow;	/* peers by network */
+	struct conf_nets	hosts_deny;
 
 	/* [metrics] */
 	char			metrics_textfile[256];	/* "": off */
@@ -102,5 +119,21 @@ int	conf_check(const struct conf *cfg, char *err, size_t errlen);
 int	conf_parse_size(const char *s, uint64_t *out);
 int	conf_parse_time_ms(const char *s, uint64_t *out);
 int	conf_parse_listen(const char *s, struct conf_listen *out);
+
+/*
+ * conf_parse_net() - "ADDR" or "ADDR/PREFIX", IPv4 or IPv6, into @out.
+ * Return: 0; -EINVAL for a bad address or prefix; -EBADMSG when bits
+ * beyond the prefix are set (10.1.2.3/8: a typo, not a network).
+ */
+int	conf_parse_net(const char *s, struct conf_net *out);
+
+/*
+ * conf_peer_allowed() - whether [access] hosts_allow/hosts_deny let @peer
+ * connect, as Samba's "hosts allow"/"hosts deny" decide: a peer on the
+ * allow list, always; else one on the deny list, never; else a peer on
+ * neither list, unless there is an allow list and no deny list. An
+ * IPv4-mapped IPv6 peer matches IPv4 networks too.
+ */
+bool	conf_peer_allowed(const struct conf *cfg, const struct sockaddr *peer);
 
 #endif

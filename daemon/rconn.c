@@ -1156,6 +1156,14 @@ rconn_connect_request(struct daemon *d, struct rdma_cm_id *id,
 	int rc;
 
 	sockaddr_text(peer, text, sizeof(text));
+	/*
+	 * First: a peer the administrator shut out learns nothing else (not
+	 * even that the host drains) and costs no more than this check.
+	 */
+	if (!conf_peer_allowed(&d->cfg, peer)) {
+		reject(d, id, "access_denied", text);
+		return;
+	}
 	if (d->shutting_down) {
 		reject(d, id, "shutting_down", text);
 		return;

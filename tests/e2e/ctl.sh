@@ -269,4 +269,23 @@ check "the daemon stops cleanly (exit 0)" stop_daemon
 # The textfile it left says it is down; while it ran it said up.
 check "the textfile written at the stop says smbdirect_up 0" \
 	grep -qx "smbdirect_up 0" "$SD_RUN/metrics.prom"
+
+# user action: the administrator lets only the soft-iWARP network in
+# ([access] hosts_allow). A RoCE client is refused before anything is
+# allocated for it, counted by reason and logged; iWARP clients work.
+access_lists() {
+	local conf2=$TB_OUT/ctl-access.conf
+	write_conf "$conf2" "access.hosts_allow = ${TB_SIW_ADDR%.*}.0/24"
+	start_daemon "$conf2" ctl-access-daemon || return 1
+	start_master echo || return 1
+	"$SDPEER" --expect-reject "$TB_RXE_ADDR" >/dev/null || return 1
+	"$SDPEER" --echo 1000 "$TB_SIW_ADDR" >/dev/null || return 1
+	eq "$(metric smbdirect_connections_refused_total 'reason="access_denied"')" 1 ||
+		return 1
+	grep -q "refused a connection from $TB_RXE_ADDR:[0-9]*: access_denied" \
+		"$SD_LOG" || { say "       no refusal in the log"; return 1; }
+	stop_master || return 1
+	stop_daemon
+}
+check "[access] hosts_allow: a peer outside it is refused and counted (access_denied)" access_lists
 finish

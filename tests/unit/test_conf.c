@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 
@@ -189,9 +193,85 @@ test_errors_name_file_and_line(void **state)
 	    "no such user");
 	expect_error("[access]\nadmin_groups = no-such-group-here\n", 2,
 	    "no such group");
+	expect_error("[access]\nhosts_allow = 10.0.0.0/33\n", 2,
+	    "is not an IPv4 or IPv6 address");
+	expect_error("[access]\nhosts_deny = 10.0.0.0/x\n", 2,
+	    "is not an IPv4 or IPv6 address");
+	expect_error("[access]\nhosts_deny = example.com\n", 2,
+	    "is not an IPv4 or IPv6 address");
+	expect_error("[access]\nhosts_allow = 10.1.2.3/8\n", 2,
+	    "bits set beyond its prefix");
+	expect_error("[access]\nhosts_allow = fd00::1/8\n", 2,
+	    "bits set beyond its prefix");
 	expect_error("not an ini line\n", 1, "syntax error");
 	/* The first error is the one reported. */
 	expect_error("[global]\nird = 0\nbogus = 1\n", 2, "ird");
+}
+
+static bool
+allowed(const struct conf *cfg, const char *addr)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, addr, &in->sin_addr) == 1) {
+		in->sin_family = AF_INET;
+	} else {
+		assert_int_equal(inet_pton(AF_INET6, addr, &in6->sin6_addr), 1);
+		in6->sin6_family = AF_INET6;
+	}
+	return conf_peer_allowed(cfg, (struct sockaddr *)&ss);
+}
+
+/* [access] hosts_allow/hosts_deny decide as Samba's hosts allow/deny. */
+static void
+test_peer_networks(void **state)
+{
+	struct conf cfg;
+	struct conf_net n;
+
+	/* Neither list: everyone. */
+	assert_null(load("[access]\n", &cfg));
+	assert_true(allowed(&cfg, "192.0.2.1"));
+	assert_true(allowed(&cfg, "2001:db8::1"));
+	/* Only a deny list: all but those. */
+	assert_null(load("[access]\nhosts_deny = 192.0.2.0/24, 2001:db8::/32"
+	    "\n", &cfg));
+	assert_int_equal(cfg.hosts_deny.n, 2);
+	assert_false(allowed(&cfg, "192.0.2.77"));
+	assert_true(allowed(&cfg, "192.0.3.1"));
+	assert_false(allowed(&cfg, "2001:db8:1::5"));
+	assert_true(allowed(&cfg, "2001:db9::5"));
+	/* An IPv4 client over IPv6 sockets is still that IPv4 client. */
+	assert_false(allowed(&cfg, "::ffff:192.0.2.9"));
+	/* Only an allow list: those only. Prefixes need not be on bytes. */
+	assert_null(load("[access]\nhosts_allow = 10.99.0.0/23 fe80::/10\n",
+	    &cfg));
+	assert_true(allowed(&cfg, "10.99.1.200"));
+	assert_false(allowed(&cfg, "10.99.2.1"));
+	assert_true(allowed(&cfg, "fe80::1234"));
+	assert_false(allowed(&cfg, "fec0::1"));
+	/* Both: allow wins where they overlap; the rest is allowed. */
+	assert_null(load("[access]\nhosts_allow = 10.0.0.5\n"
+	    "hosts_deny = 10.0.0.0/8\nhosts_deny = 0.0.0.0/0\n", &cfg));
+	assert_int_equal(cfg.hosts_deny.n, 2);
+	assert_true(allowed(&cfg, "10.0.0.5"));
+	assert_false(allowed(&cfg, "10.0.0.6"));
+	assert_false(allowed(&cfg, "172.16.0.1"));
+	assert_true(allowed(&cfg, "2001:db8::1"));
+	/* The parser on its own. */
+	assert_int_equal(conf_parse_net("0.0.0.0/0", &n), 0);
+	assert_int_equal(n.prefix, 0);
+	assert_int_equal(conf_parse_net("::/0", &n), 0);
+	assert_int_equal(conf_parse_net("192.0.2.1", &n), 0);
+	assert_int_equal(n.prefix, 32);
+	assert_int_equal(conf_parse_net("/8", &n), -EINVAL);
+	assert_int_equal(conf_parse_net("10.0.0.0/", &n), -EINVAL);
+	assert_int_equal(conf_parse_net("10.0.0.0/+8", &n), -EINVAL);
+	assert_int_equal(conf_parse_net("10.128.0.0/9", &n), 0);
+	assert_int_equal(conf_parse_net("10.192.0.0/9", &n), -EBADMSG);
 }
 
 static void
@@ -239,6 +319,7 @@ main(void)
 		cmocka_unit_test(test_values_and_units),
 		cmocka_unit_test(test_errors_name_file_and_line),
 		cmocka_unit_test(test_cross_field_checks),
+		cmocka_unit_test(test_peer_networks),
 		cmocka_unit_test(test_missing_file),
 	};
 
