@@ -372,11 +372,6 @@ static void
 chan_write(struct chan *ch)
 {
 	struct iovec iov[CHAN_IOV_MAX];
-	struct msghdr msg;
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} cbuf;
 	unsigned n = 0, i;
 	ssize_t w;
 	size_t left, total;
@@ -417,26 +412,13 @@ chan_write(struct chan *ch)
 		for (i = 0; i < n; i++) {
 			total += iov[i].iov_len;
 		}
-		memset(&msg, 0, sizeof(msg));
-		msg.msg_iov = iov;
-		msg.msg_iovlen = n;
-		if (pass_fd != -1) {
-			memset(&cbuf, 0, sizeof(cbuf));
-			msg.msg_control = cbuf.buf;
-			msg.msg_controllen = sizeof(cbuf.buf);
-			CMSG_FIRSTHDR(&msg)->cmsg_level = SOL_SOCKET;
-			CMSG_FIRSTHDR(&msg)->cmsg_type = SCM_RIGHTS;
-			CMSG_FIRSTHDR(&msg)->cmsg_len = CMSG_LEN(sizeof(int));
-			/* copy: none (the fd passed) */
-			memcpy(CMSG_DATA(CMSG_FIRSTHDR(&msg)), &pass_fd,
-			    sizeof(int));
-		}
-		/* copy: pdu_to_owner, op_frames (chan_count_out()) */
-		w = sendmsg(ch->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+		/* Counted per segment below (chan_count_out()). */
+		w = peer_send_fd(ch->fd, iov, (int)n, pass_fd);
 		if (w < 0) {
-			if (errno == EAGAIN || errno == EINTR) {
+			if (w == -EAGAIN) {
 				break;
 			}
+			errno = (int)-w;
 			log_warn("conn=%llu: data channel write",
 			    (unsigned long long)ch->c->id);
 			chan_fail(ch, "data channel write failed");

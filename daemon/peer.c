@@ -450,6 +450,42 @@ peer_gather(struct peer *p, struct iovec *iov, int *pass_fd, size_t *total)
 	return n;
 }
 
+ssize_t
+peer_send_fd(int fd, const struct iovec *iov, int iovcnt, int pass_fd)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cbuf;
+	struct msghdr msg;
+	struct cmsghdr *cm;
+	ssize_t w;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = (struct iovec *)(uintptr_t)iov;
+	msg.msg_iovlen = (size_t)iovcnt;
+	if (pass_fd != -1) {
+		memset(&cbuf, 0, sizeof(cbuf));
+		msg.msg_control = cbuf.buf;
+		msg.msg_controllen = sizeof(cbuf.buf);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		/* copy: none (the descriptor passed) */
+		memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
+	}
+	do {
+		/* The data channel counts what it writes (chan_write()). */
+		/* copy: pdu_to_owner, op_frames */
+		w = sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	} while (w < 0 && errno == EINTR);
+	if (w < 0) {
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	}
+	return w;
+}
+
 /*
  * Write until the queue is empty or the socket is full. Returns 0 or the
  * sendmsg() error (which also sets werr). The caller holds p busy; a
@@ -459,12 +495,6 @@ static int
 peer_write(struct peer *p)
 {
 	struct iovec iov[PEER_IOV_MAX];
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} cbuf;
-	struct msghdr msg;
-	struct cmsghdr *cm;
 	struct peer_msg *m;
 	size_t total, left, rest;
 	bool wrote = false;
@@ -477,31 +507,10 @@ peer_write(struct peer *p)
 	p->writing = true;
 	while (!p->dead && !TAILQ_EMPTY(&p->out)) {
 		n = peer_gather(p, iov, &pass_fd, &total);
-		memset(&msg, 0, sizeof(msg));
-		msg.msg_iov = iov;
-		msg.msg_iovlen = (size_t)n;
-		if (pass_fd != -1) {
-			memset(&cbuf, 0, sizeof(cbuf));
-			msg.msg_control = cbuf.buf;
-			msg.msg_controllen = sizeof(cbuf.buf);
-			cm = CMSG_FIRSTHDR(&msg);
-			cm->cmsg_level = SOL_SOCKET;
-			cm->cmsg_type = SCM_RIGHTS;
-			cm->cmsg_len = CMSG_LEN(sizeof(int));
-			/* copy: none (the descriptor passed) */
-			memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
-		}
-		/*
-		 * copy: none (control messages; the data channel will count
-		 * its own bytes in its release functions)
-		 */
-		w = sendmsg(p->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+		w = peer_send_fd(p->fd, iov, n, pass_fd);
 		if (w < 0) {
-			if (errno == EINTR) {
-				continue;
-			}
-			if (errno != EAGAIN && errno != EWOULDBLOCK) {
-				rc = -errno;
+			if (w != -EAGAIN) {
+				rc = (int)w;
 				p->werr = rc;
 			}
 			break;

@@ -203,6 +203,15 @@ ssize_t		 peer_recv(struct peer *p, void *buf, size_t len,
 ssize_t		 peer_recv_fd(int fd, void *buf, size_t len, bool take_fd,
 		    struct peer_anc *anc);
 
+/*
+ * peer_send_fd() - one sendmsg() of @iovcnt vectors on @fd, passing
+ * @pass_fd (or -1) with the first byte: the one place the daemon builds
+ * SCM_RIGHTS. The caller closes @pass_fd once the call returned > 0.
+ * Return: bytes written (> 0), -EAGAIN (EINTR is retried), or -errno.
+ */
+ssize_t		 peer_send_fd(int fd, const struct iovec *iov, int iovcnt,
+		    int pass_fd);
+
 /**
  * peer_queue() - queue one message and arm EV_WRITE.
  * @p: the peer.
