@@ -27,6 +27,7 @@
 #include <ini.h>
 
 #include "daemon/conf.h"
+#include "daemon/conf_indent.h"
 
 enum opt_type {
 	OPT_UINT,	/* plain number */
@@ -566,6 +567,14 @@ conf_load(struct conf *cfg, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
+	line = conf_indented_line(f);
+	if (line > 0) {
+		fclose(f);
+		snprintf(err, errlen, "%s:%d: indented line: it would continue "
+		    "the option above it; remove the indentation", path, line);
+		return -1;
+	}
+	rewind(f);
 	line = ini_parse_file(f, handler, &ctx);
 	fclose(f);
 	if (line < 0) {

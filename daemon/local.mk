@@ -8,7 +8,7 @@ daemon_smbdirectd_SOURCES = \
 	daemon/arena.c daemon/arena.h \
 	daemon/chan.c daemon/chan.h \
 	daemon/clock.c daemon/clock.h \
-	daemon/conf.c daemon/conf.h \
+	daemon/conf.c daemon/conf.h daemon/conf_indent.h \
 	daemon/control.c daemon/control.h \
 	daemon/counters.h \
 	daemon/daemon.h \

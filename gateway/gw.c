@@ -34,6 +34,7 @@
 #include <ini.h>
 #include <systemd/sd-daemon.h>
 
+#include "daemon/conf_indent.h"
 #include "gateway/relay.h"
 #include "libclient/smbdirect-ctl.h"
 #include "proto/sanexit.h"
@@ -184,6 +185,15 @@ conf_load(struct gwconf *c, const char *path, bool must)
 		    strerror(errno));
 		return -1;
 	}
+	line = conf_indented_line(f);
+	if (line > 0) {
+		fclose(f);
+		fprintf(stderr, "smbdirect-gw: %s:%d: indented line: it would "
+		    "continue the option above it; remove the indentation\n",
+		    path, line);
+		return -1;
+	}
+	rewind(f);
 	line = ini_parse_file(f, conf_handler, c);
 	fclose(f);
 	if (line != 0) {

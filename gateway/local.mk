@@ -3,7 +3,7 @@
 
 sbin_PROGRAMS += gateway/smbdirect-gw
 gateway_smbdirect_gw_SOURCES = gateway/gw.c gateway/relay.c gateway/relay.h \
-	gateway/gwsmb2.c gateway/gwsmb2.h
+	gateway/gwsmb2.c gateway/gwsmb2.h daemon/conf_indent.h
 gateway_smbdirect_gw_CPPFLAGS = $(AM_CPPFLAGS) -DSYSCONFDIR='"$(sysconfdir)"'
 gateway_smbdirect_gw_CFLAGS = $(AM_CFLAGS) $(INIH_CFLAGS) $(SYSTEMD_CFLAGS) \
 	-pthread

@@ -103,6 +103,7 @@ tests_fuzz_fuzz_chan_LDFLAGS = $(SDP_FUZZ_FLAGS)
 
 # daemon/conf.c: smbdirectd.conf and the option parsers, over inih.
 tests_fuzz_fuzz_conf_SOURCES = tests/fuzz/fuzz_conf.c daemon/conf.c \
+	daemon/conf_indent.h \
 	daemon/conf.h
 tests_fuzz_fuzz_conf_CFLAGS = $(SDP_FUZZ_CFLAGS) $(INIH_CFLAGS)
 tests_fuzz_fuzz_conf_LDFLAGS = $(SDP_FUZZ_FLAGS)

@@ -203,6 +203,11 @@ test_errors_name_file_and_line(void **state)
 	    "bits set beyond its prefix");
 	expect_error("[access]\nhosts_allow = fd00::1/8\n", 2,
 	    "bits set beyond its prefix");
+	/* inih would make the second line part of the textfile's path. */
+	expect_error("[metrics]\n  textfile = /tmp/x.prom\n", 2,
+	    "indented line");
+	expect_error("[metrics]\ntextfile = /tmp/x.prom\n\tinterval = 30s\n",
+	    3, "indented line: it would continue the option above");
 	expect_error("not an ini line\n", 1, "syntax error");
 	/* The first error is the one reported. */
 	expect_error("[global]\nird = 0\nbogus = 1\n", 2, "ird");
@@ -232,6 +237,8 @@ test_peer_networks(void **state)
 	struct conf cfg;
 	struct conf_net n;
 
+	/* Indented comments and blank lines are fine. */
+	assert_null(load("[access]\n   ; a comment\n\t# another\n  \n", &cfg));
 	/* Neither list: everyone. */
 	assert_null(load("[access]\n", &cfg));
 	assert_true(allowed(&cfg, "192.0.2.1"));

@@ -15,6 +15,9 @@ fails=0 n=0
 
 printf '[global]\nlisten = nowhere:1:2:3\n' >"$work/bad.conf"
 printf '[global]\n' >"$work/good.conf"
+# An indented option would continue the one above it (libinih).
+printf '[metrics]\ntextfile = /tmp/x\n  interval = 30s\n' >"$work/indent.conf"
+printf '[gateway]\n  backend = 192.0.2.1:445\n' >"$work/gw-indent.conf"
 
 # check WANT_STATUS PROGRAM ARGS...
 check() {
@@ -43,6 +46,8 @@ check 2 daemon/smbdirectd extra-argument
 check 1 daemon/smbdirectd -n -c "$work/missing.conf"
 check 1 daemon/smbdirectd -n -c "$work/bad.conf"
 check 0 daemon/smbdirectd -n -c "$work/good.conf"
+check 1 daemon/smbdirectd -n -c "$work/indent.conf"
+check 1 gateway/smbdirect-gw -c "$work/gw-indent.conf"
 check 0 gateway/smbdirect-gw --help
 check 2 gateway/smbdirect-gw --no-such-option
 check 0 cli/smbdirectctl --help
