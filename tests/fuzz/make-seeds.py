@@ -293,6 +293,19 @@ def smb2_seeds():
     }
 
 
+def gw_seeds():
+    """fuzz_gwsmb2: what a relay meets, from the client and the server."""
+    seeds = smb2_seeds()
+    read_resp = (smb2_hdr(8, flags=1) +
+                 struct.pack("<HBBIII", 17, 0x50, 0, 5, 0, 0) + b"hello")
+    seeds["read-resp-data"] = read_resp
+    seeds["read-resp-beyond"] = (smb2_hdr(8, flags=1) +
+                                 struct.pack("<HBBIII", 17, 0x50, 0, 99, 0, 0))
+    seeds["transform"] = b"\xfdSMB" + b"\0" * 48
+    seeds["echo"] = smb2_hdr(0x0d) + struct.pack("<HH", 4, 0)
+    return seeds
+
+
 # ---- fuzz_chan: first byte the mode, then what the socket carries ------
 
 def chan_frame(ftype, body):
@@ -396,6 +409,7 @@ def main():
     write(root, "fuzz_smb2", smb2_seeds())
     write(root, "fuzz_chan", chan_seeds())
     write(root, "fuzz_chanops", chanops_seeds())
+    write(root, "fuzz_gwsmb2", gw_seeds())
 
 
 if __name__ == "__main__":

@@ -19,12 +19,22 @@
 #
 # SDP_FUZZ_SECONDS sets the time per target (default 10); SDP_FUZZ_TARGETS
 # runs only the named targets; CLANG names the compiler. New inputs go to a
-# temporary corpus, never to the source tree.
+# temporary corpus, never to the source tree. A timed run fails a target
+# that ran fewer than SDP_FUZZ_MIN_RATE (default 1000) executions per
+# second: a target that slowed down that much no longer fuzzes anything.
+#
+# The long run (`make fuzz-long`): SDP_FUZZ_RUNS=N runs each target for
+# exactly N executions instead of a time, and SDP_FUZZ_MERGE=yes then
+# merges the inputs that found new coverage into the committed corpus
+# (libFuzzer -merge=1), for a developer to review and commit.
 set -u
 
 srcdir=${srcdir:-.}
 builddir=${builddir:-.}
 secs=${SDP_FUZZ_SECONDS:-10}
+runs=${SDP_FUZZ_RUNS:-}
+min_rate=${SDP_FUZZ_MIN_RATE:-1000}
+merge=${SDP_FUZZ_MERGE:-no}
 clang=${CLANG:-clang}
 
 table() {
@@ -34,6 +44,7 @@ table() {
 	fuzz_sdp_conn: tests/fuzz/fuzz_sdp_conn.c proto/sdp_*.c
 	fuzz_frame: tests/fuzz/fuzz_frame.c proto/frame.c
 	fuzz_chanops: tests/fuzz/fuzz_chanops.c proto/chanops.c proto/frame.c
+	fuzz_gwsmb2: tests/fuzz/fuzz_gwsmb2.c gateway/gwsmb2.c proto/frame.c
 	fuzz_smb2: tests/fuzz/fuzz_smb2.c libclient/smb2.c proto/frame.c
 	fuzz_chan: tests/fuzz/fuzz_chan.c libclient/chan.c libclient/pass.c libclient/io.c proto/frame.c
 	fuzz_conf: tests/fuzz/fuzz_conf.c daemon/conf.c -linih
@@ -120,7 +131,14 @@ for t in $targets; do
 	mkdir -p "$work/corpus-$t"
 	seeds=$srcdir/tests/fuzz/corpus/$t
 	[ -d "$seeds" ] || seeds=
-	"$bin" -max_total_time="$secs" -print_final_stats=1 \
+	if [ -n "$runs" ]; then
+		limit="-runs=$runs"
+		span="$runs runs"
+	else
+		limit="-max_total_time=$secs"
+		span="${secs}s"
+	fi
+	"$bin" "$limit" -print_final_stats=1 \
 	    -timeout=10 -rss_limit_mb=2048 "$work/corpus-$t" \
 	    ${seeds:+"$seeds"} >"$work/$t.log" 2>&1
 	rc=$?
@@ -131,10 +149,26 @@ for t in $targets; do
 		echo "FAIL: $t ($how) exit $rc after ${execs:-?} executions:"
 		tail -n 60 "$work/$t.log"
 		fail=1
+	elif [ -z "$execs" ]; then
+		echo "FAIL: $t ($how): no execution count in its output"
+		fail=1
+	elif [ -z "$runs" ] && [ "$execs" -lt $((min_rate * secs)) ]; then
+		echo "FAIL: $t ($how): $execs executions in ${secs}s, below" \
+		    "the floor of $((min_rate * secs)) ($min_rate per second)"
+		fail=1
 	else
-		echo "ok: $t ($how): ${execs:-?} executions in ${secs}s," \
-		    "$cov"
-		total=$((total + ${execs:-0}))
+		echo "ok: $t ($how): $execs executions in $span, $cov"
+		total=$((total + execs))
+		if [ "$merge" = yes ] && [ -n "$seeds" ]; then
+			before=$(ls "$seeds" | wc -l)
+			"$bin" -merge=1 "$seeds" "$work/corpus-$t" \
+			    >"$work/$t.merge" 2>&1 || {
+				echo "FAIL: $t: merging into $seeds:"
+				tail -n 20 "$work/$t.merge"
+				fail=1
+			}
+			echo "    corpus $seeds: $before -> $(ls "$seeds" | wc -l)"
+		fi
 	fi
 done
 echo "run.sh: $total executions in all"

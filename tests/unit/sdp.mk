@@ -57,7 +57,8 @@ tests_unit_test_sdp_pair_LDADD = $(SDP_TEST_LIBS)
 # to see coverage, and the libraries are built without it.
 SDP_FUZZ_TARGETS = tests/fuzz/fuzz_sdp_wire tests/fuzz/fuzz_sdp_bd \
 	tests/fuzz/fuzz_sdp_conn tests/fuzz/fuzz_frame tests/fuzz/fuzz_smb2 \
-	tests/fuzz/fuzz_chan tests/fuzz/fuzz_conf tests/fuzz/fuzz_chanops
+	tests/fuzz/fuzz_chan tests/fuzz/fuzz_conf tests/fuzz/fuzz_chanops \
+	tests/fuzz/fuzz_gwsmb2
 SDP_FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all
 SDP_FUZZ_CFLAGS = $(AM_CFLAGS) $(SDP_FUZZ_FLAGS)
@@ -83,6 +84,12 @@ tests_fuzz_fuzz_frame_SOURCES = tests/fuzz/fuzz_frame.c proto/frame.c \
 	proto/frame.h
 tests_fuzz_fuzz_frame_CFLAGS = $(SDP_FUZZ_CFLAGS)
 tests_fuzz_fuzz_frame_LDFLAGS = $(SDP_FUZZ_FLAGS)
+
+# gateway/gwsmb2.c: the relay's SMB2 parsers.
+tests_fuzz_fuzz_gwsmb2_SOURCES = tests/fuzz/fuzz_gwsmb2.c gateway/gwsmb2.c \
+	gateway/gwsmb2.h proto/frame.c proto/frame.h
+tests_fuzz_fuzz_gwsmb2_CFLAGS = $(SDP_FUZZ_CFLAGS)
+tests_fuzz_fuzz_gwsmb2_LDFLAGS = $(SDP_FUZZ_FLAGS)
 
 # proto/chanops.c: the data channel's engine, driven by a script.
 tests_fuzz_fuzz_chanops_SOURCES = tests/fuzz/fuzz_chanops.c proto/chanops.c \
@@ -124,3 +131,12 @@ bench-sdp: bench/bench_sdp$(EXEEXT)
 # Other benchmarks can hang off `make bench` the same way.
 bench: bench-sdp
 .PHONY: bench bench-sdp
+
+# The long fuzz run, outside CI: every target for SDP_FUZZ_RUNS executions
+# (10 million by default), merging what found new coverage into the
+# committed corpus (review and commit it).
+fuzz-long:
+	srcdir=$(abs_srcdir) builddir=$(abs_builddir) \
+	    SDP_FUZZ_RUNS=$${SDP_FUZZ_RUNS:-10000000} SDP_FUZZ_MERGE=yes \
+	    $(SHELL) $(srcdir)/tests/fuzz/run.sh
+.PHONY: fuzz-long
