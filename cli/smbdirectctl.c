@@ -79,6 +79,8 @@ struct output {
 	void	(*result)(const char *, const char *);
 	/* drain --wait gave up with this many connections still open. */
 	void	(*drain_left)(uint32_t);
+	/* A request failed: the command, and what went wrong. */
+	void	(*error)(const char *, const char *);
 };
 
 struct ctx {
@@ -122,17 +124,24 @@ err(const char *fmt, ...)
 	fprintf(stderr, "\n");
 }
 
-/* A failed request: name it, with the daemon's message when there is one. */
+/*
+ * A failed request: the backend says it once, with the daemon's message
+ * when there is one. The daemon's messages may already start with the
+ * command's name ("kill: no connection 7"): then it is not repeated.
+ */
 static int
 failed(struct ctx *x, const char *what, int rc)
 {
 	const char *m = sdctl_last_error(x->ctl);
+	size_t wl = strlen(what);
 
-	if (m != NULL && m[0] != '\0') {
-		err("%s: %s", what, m);
-	} else {
-		err("%s: %s", what, strerror(-rc));
+	if (m == NULL || m[0] == '\0') {
+		m = strerror(-rc);
+	} else if (strncmp(m, what, wl) == 0 && m[wl] == ':' &&
+	    m[wl + 1] == ' ') {
+		m += wl + 2;
 	}
+	x->out->error(what, m);
 	if (rc == -EPIPE || rc == -ETIMEDOUT || rc == -ECONNREFUSED) {
 		return EXIT_UNREACHABLE;
 	}
@@ -425,6 +434,12 @@ text_drain_left(uint32_t left)
 {
 }
 
+static void
+text_error(const char *command, const char *msg)
+{
+	err("%s: %s", command, msg);
+}
+
 static const struct output text_output = {
 	.status = text_status,
 	.conns = text_conns,
@@ -435,18 +450,22 @@ static const struct output text_output = {
 	.event = text_event,
 	.result = text_result,
 	.drain_left = text_drain_left,
+	.error = text_error,
 };
 
 /* ------------------------------------------------------------------ */
 /* The JSON backend                                                   */
 /* ------------------------------------------------------------------ */
 
-/* Print @o pretty, and drop it. */
+static bool json_pretty;	/* -p: indented, for people */
+
+/* Print @o, one line unless -p, and drop it. */
 static void
 json_print(struct json_object *o)
 {
 	printf("%s\n", json_object_to_json_string_ext(o,
-	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	    (json_pretty ? JSON_C_TO_STRING_PRETTY : JSON_C_TO_STRING_PLAIN) |
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }
 
@@ -758,6 +777,21 @@ json_result(const char *command, const char *text)
 	json_print(o);
 }
 
+/*
+ * A failure, as JSON on standard output for the script that asked for
+ * JSON, and as text on standard error for the person watching.
+ */
+static void
+json_error(const char *command, const char *msg)
+{
+	struct json_object *o = j_envelope(command);
+
+	json_object_object_add(o, "ok", json_object_new_boolean(0));
+	jadd_str(o, "error", msg);
+	json_print(o);
+	err("%s: %s", command, msg);
+}
+
 static void
 json_drain_left(uint32_t left)
 {
@@ -778,6 +812,7 @@ static const struct output json_output = {
 	.event = json_event,
 	.result = json_result,
 	.drain_left = json_drain_left,
+	.error = json_error,
 };
 
 /* ------------------------------------------------------------------ */
@@ -1204,7 +1239,7 @@ usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: %s [-s SOCKET] [-j | --json] COMMAND [ARGS]\n\n",
+	fprintf(f, "usage: %s [-s SOCKET] [-j | --json [-p]] COMMAND [ARGS]\n\n",
 	    progname);
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		char left[80];
@@ -1245,6 +1280,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "pretty", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -1258,7 +1294,7 @@ main(int argc, char **argv)
 	memset(&x, 0, sizeof(x));
 	x.out = &text_output;
 	/* Options stop at the command; its own arguments follow it. */
-	while ((ch = getopt_long(argc, argv, "+s:jhV", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "+s:jphV", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 's':
@@ -1266,6 +1302,9 @@ main(int argc, char **argv)
 			break;
 		case 'j':
 			x.out = &json_output;
+			break;
+		case 'p':
+			json_pretty = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -1312,8 +1351,11 @@ main(int argc, char **argv)
 
 	rc = sdctl_connect(sock, &x.ctl);
 	if (rc != 0) {
-		err("cannot reach smbdirectd at %s: %s",
+		char m[256];
+
+		snprintf(m, sizeof(m), "cannot reach smbdirectd at %s: %s",
 		    sock != NULL ? sock : SDCTL_DEFAULT_SOCKET, strerror(-rc));
+		x.out->error(cmd->name, m);
 		return EXIT_UNREACHABLE;
 	}
 	rc = sdctl_register(x.ctl, SDCTL_ROLE_ADMIN, "smbdirectctl", &ro);
@@ -1323,9 +1365,9 @@ main(int argc, char **argv)
 		return rc;
 	}
 	if (cmd->admin && ro) {
-		err("%s: you are a read-only admin; drain, undrain and kill "
-		    "need the admin role ([access] admin_users or "
-		    "admin_groups)", cmd->name);
+		x.out->error(cmd->name, "you are a read-only admin; drain, "
+		    "undrain and kill need the admin role ([access] "
+		    "admin_users or admin_groups)");
 		sdctl_close(x.ctl);
 		return EXIT_FAILED;
 	}

@@ -260,9 +260,18 @@ exit_codes() {
 	eq $? 2 || return 1
 	CTL kill 999999 >"$TB_OUT/kill-missing.out" 2>&1
 	rc=$?
-	eq $rc 1 && grep -q "no connection 999999" "$TB_OUT/kill-missing.out"
+	eq $rc 1 && grep -q "no connection 999999" "$TB_OUT/kill-missing.out" ||
+		return 1
+	# Said once: not "kill: kill: ...".
+	eq "$(grep -o 'kill:' "$TB_OUT/kill-missing.out" | wc -l)" 1 || return 1
+	# With --json the failure is an object on stdout too.
+	CTL --json kill 999999 2>/dev/null >"$TB_OUT/kill-missing.json"
+	eq $? 1 || return 1
+	jq -e '.ok == false and .command == "kill" and
+		(.error | test("no connection 999999"))' \
+		"$TB_OUT/kill-missing.json" >/dev/null
 }
-check "exit codes: 3 unreachable, 2 usage, 1 failed (with the reason)" exit_codes
+check "exit codes: 3 unreachable, 2 usage, 1 failed (with the reason, said once, JSON too)" exit_codes
 
 check "the test master stops cleanly" stop_master
 check "the daemon stops cleanly (exit 0)" stop_daemon
