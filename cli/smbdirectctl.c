@@ -81,6 +81,8 @@ struct output {
 	void	(*drain_left)(uint32_t);
 	/* A request failed: the command, and what went wrong. */
 	void	(*error)(const char *, const char *);
+	/* The daemon's RDMA listeners, as clients learn them. */
+	void	(*interfaces)(const struct sdctl_iface *, size_t);
 };
 
 struct ctx {
@@ -176,11 +178,16 @@ counts_text(const struct sdctl_count *v, unsigned n, char *buf, size_t len)
 static const char *
 human(uint64_t v, char *buf, size_t len)
 {
-	static const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	static const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB",
+	    "PiB", "EiB" };
 	double d = (double)v;
 	int u = 0;
 
-	while (d >= 1024 && u < 4) {
+	/*
+	 * Up at 1000, not 1024, so that the text never needs more than 9
+	 * columns ("999.9 KiB", not "1000.0 KiB").
+	 */
+	while (d >= 1000 && u < 6) {
 		d /= 1024;
 		u++;
 	}
@@ -268,17 +275,24 @@ text_conns(const struct sdctl_conn *cs, size_t n)
 {
 	char bi[16], bo[16], br[16], ba[16], bm[16], age[16], idle[16];
 	char cred[16];
+	int pw = (int)strlen("PEER");
 	size_t i;
 
-	printf("%-5s %-22s %-6s %-12s %7s %9s %9s %9s %9s %9s %9s %8s %8s\n",
-	    "ID", "PEER", "TRANS", "STATE", "OWNER", "CRED S/R", "IN", "OUT",
-	    "RDMA", "AREA", "MR", "AGE", "IDLE");
+	/* The peer column is as wide as the widest peer (IPv6 ones too). */
+	for (i = 0; i < n; i++) {
+		if ((int)strlen(cs[i].peer) > pw) {
+			pw = (int)strlen(cs[i].peer);
+		}
+	}
+	printf("%-5s %-*s %-6s %-12s %7s %9s %9s %9s %9s %9s %9s %8s %8s\n",
+	    "ID", pw, "PEER", "TRANS", "STATE", "OWNER", "CRED S/R", "IN",
+	    "OUT", "RDMA", "AREA", "MR", "AGE", "IDLE");
 	for (i = 0; i < n; i++) {
 		snprintf(cred, sizeof(cred), "%u/%u",
 		    cs[i].credits.send_available,
 		    cs[i].credits.receive_posted);
-		printf("%-5" PRIu64 " %-22s %-6s %-12s %7u %9s %9s %9s %9s "
-		    "%9s %9s %8s %8s\n", cs[i].id, cs[i].peer,
+		printf("%-5" PRIu64 " %-*s %-6s %-12s %7u %9s %9s %9s %9s "
+		    "%9s %9s %8s %8s\n", cs[i].id, pw, cs[i].peer,
 		    sdctl_transport_name(cs[i].transport),
 		    sdctl_state_name(cs[i].state), cs[i].owner_pid, cred,
 		    human(cs[i].counters.bytes_in, bi, sizeof(bi)),
@@ -440,6 +454,37 @@ text_error(const char *command, const char *msg)
 	err("%s: %s", command, msg);
 }
 
+static void
+text_interfaces(const struct sdctl_iface *ifs, size_t n)
+{
+	char speed[32];
+	int aw = (int)strlen("ADDRESS");
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if ((int)strlen(ifs[i].address) > aw) {
+			aw = (int)strlen(ifs[i].address);
+		}
+	}
+	printf("%-*s %5s %6s %-6s %-12s %10s\n", aw, "ADDRESS", "PORT",
+	    "IFINDEX", "TRANS", "DEVICE", "SPEED");
+	for (i = 0; i < n; i++) {
+		if (ifs[i].link_speed_bps == 0) {
+			snprintf(speed, sizeof(speed), "?");
+		} else {
+			snprintf(speed, sizeof(speed), "%" PRIu64 " Gb/s",
+			    ifs[i].link_speed_bps / 1000000000u);
+		}
+		printf("%-*s %5u %6u %-6s %-12s %10s\n", aw, ifs[i].address,
+		    ifs[i].port, ifs[i].if_index,
+		    sdctl_transport_name(ifs[i].transport), ifs[i].device,
+		    speed);
+	}
+	if (n == 0) {
+		printf("(no listeners)\n");
+	}
+}
+
 static const struct output text_output = {
 	.status = text_status,
 	.conns = text_conns,
@@ -451,6 +496,7 @@ static const struct output text_output = {
 	.result = text_result,
 	.drain_left = text_drain_left,
 	.error = text_error,
+	.interfaces = text_interfaces,
 };
 
 /* ------------------------------------------------------------------ */
@@ -793,6 +839,31 @@ json_error(const char *command, const char *msg)
 }
 
 static void
+json_interfaces(const struct sdctl_iface *ifs, size_t n)
+{
+	struct json_object *o = j_envelope("interfaces");
+	struct json_object *a = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct json_object *f = json_object_new_object();
+
+		jadd_str(f, "address", ifs[i].address);
+		jadd_u64(f, "port", ifs[i].port);
+		jadd_u64(f, "if_index", ifs[i].if_index);
+		jadd_u64(f, "link_speed_bps", ifs[i].link_speed_bps);
+		jadd_str(f, "transport",
+		    sdctl_transport_name(ifs[i].transport));
+		jadd_str(f, "device", ifs[i].device);
+		json_object_object_add(f, "ipv6",
+		    json_object_new_boolean(ifs[i].ipv6));
+		json_object_array_add(a, f);
+	}
+	json_object_object_add(o, "interfaces", a);
+	json_print(o);
+}
+
+static void
 json_drain_left(uint32_t left)
 {
 	struct json_object *o = j_envelope("drain");
@@ -813,6 +884,7 @@ static const struct output json_output = {
 	.result = json_result,
 	.drain_left = json_drain_left,
 	.error = json_error,
+	.interfaces = json_interfaces,
 };
 
 /* ------------------------------------------------------------------ */
@@ -840,6 +912,23 @@ list_conns(struct ctx *x, struct sdctl_conn **out, size_t *n)
 	int rc = sdctl_list_connections(x->ctl, out, n);
 
 	return rc != 0 ? failed(x, "connections", rc) : EXIT_OK;
+}
+
+/* What FSCTL_QUERY_NETWORK_INTERFACE_INFO would tell a client. */
+static int
+cmd_interfaces(struct ctx *x)
+{
+	struct sdctl_iface *ifs = NULL;
+	size_t n = 0;
+	int rc;
+
+	rc = sdctl_list_interfaces(x->ctl, &ifs, &n);
+	if (rc != 0) {
+		return failed(x, "interfaces", rc);
+	}
+	x->out->interfaces(ifs, n);
+	free(ifs);
+	return EXIT_OK;
 }
 
 static int
@@ -1230,8 +1319,10 @@ static const struct cmd cmds[] = {
 	    "disconnect a session now" },
 	{ "metrics", NULL, "", false, cmd_metrics, 0,
 	    "Prometheus exposition text" },
-	{ "events", NULL, "[--count N] [--timeout S]", false, cmd_events,
-	    ARGS_ANY, "print events as they come" },
+	{ "interfaces", NULL, "", false, cmd_interfaces, 0,
+	    "RDMA listeners, as clients learn them" },
+	{ "events", "monitor", "[--count N] [--timeout S]", false,
+	    cmd_events, ARGS_ANY, "print events as they come" },
 };
 
 static void

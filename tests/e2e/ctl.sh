@@ -44,6 +44,23 @@ status_json() {
 }
 check "status --json while traffic runs" status_json
 
+# user action: an admin checks what clients will be told to connect to
+# (FSCTL_QUERY_NETWORK_INTERFACE_INFO), and watches events as "monitor".
+interfaces_listed() {
+	local j
+	j=$(CTL --json interfaces) || return 1
+	jq -e --arg r "$TB_RXE_ADDR" --arg s "$TB_SIW_ADDR" \
+		'([.interfaces[].address] | sort) == ([$r, $s] | sort) and
+		 ([.interfaces[].transport] | sort) == ["iwarp", "roce"]' \
+		<<<"$j" >/dev/null || { say "       interfaces: $j"; return 1; }
+	CTL interfaces | grep -q "^$TB_SIW_ADDR .*iwarp" || return 1
+	# monitor is events: no event within 1 s is a timeout (4), not a
+	# usage error (2).
+	CTL monitor --count 1 --timeout 1 >/dev/null 2>&1
+	eq $? 4
+}
+check "interfaces: both listeners as clients learn them; monitor watches events" interfaces_listed
+
 conns_json() {
 	local c
 	c=$(CTL --json conns) || return 1
