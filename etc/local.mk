@@ -10,6 +10,14 @@ dist_sdexamples_DATA = etc/smbdirectd.conf etc/smbdirect-gw.conf
 sddocdir = $(docdir)
 dist_sddoc_DATA = etc/textfile-collector.md
 
+# bash completion for smbdirectctl, where bash-completion looks for it.
+bashcompletiondir = $(datadir)/bash-completion/completions
+bashcompletion_DATA = etc/smbdirectctl
+EXTRA_DIST += etc/smbdirectctl.bash
+CLEANFILES += etc/smbdirectctl
+etc/smbdirectctl: etc/smbdirectctl.bash
+	$(AM_V_GEN)$(MKDIR_P) etc && cp $(srcdir)/etc/smbdirectctl.bash $@
+
 SD_ETC_CONFIGS = smbdirectd.conf smbdirect-gw.conf
 
 install-data-hook: install-data-hook-etc

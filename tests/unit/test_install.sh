@@ -44,4 +44,15 @@ out=$(LD_LIBRARY_PATH=$libdir "$tmp/t")
 so=$(find "$tmp/root" -name 'libsmbdirect-ctl.so.*' -type f | head -n 1)
 bad=$(nm -D --defined-only "$so" | awk '$2 == "T" && $3 !~ /^sdctl_/ { print $3 }')
 [ -z "$bad" ] || { echo "FAIL: exported beyond sdctl_*: $bad"; exit 1; }
-echo "PASS: installed library, header and .pc work with pkg-config"
+# The bash completion is where bash-completion looks, and completes.
+comp=$(find "$tmp/root" -path '*/bash-completion/completions/smbdirectctl')
+[ -n "$comp" ] || { echo "FAIL: no bash completion installed"; exit 1; }
+got=$(bash -c ". '$comp'
+	COMP_WORDS=(smbdirectctl dr); COMP_CWORD=1; _smbdirectctl
+	echo \"\${COMPREPLY[*]}\"
+	COMP_WORDS=(smbdirectctl drain --a); COMP_CWORD=2; _smbdirectctl
+	echo \"\${COMPREPLY[*]}\"")
+[ "$got" = "drain
+--all" ] || { echo "FAIL: the completion gave '$got'"; exit 1; }
+echo "PASS: installed library, header and .pc work with pkg-config;" \
+    "bash completion completes"

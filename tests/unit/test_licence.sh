@@ -22,7 +22,8 @@ files=$(cd "$srcdir" && find . \
     \( -name '*.c' -o -name '*.h' -o -name '*.sh' -o -name '*.mk' \
        -o -name Makefile.am -o -name configure.ac -o -name '*.proto' \
        -o -name '*.py' -o -name '*.conf' -o -name '*.service.in' \
-       -o -name '*.pc.in' -o -name '*.sym' -o -name '*.[158]' \) \
+       -o -name '*.pc.in' -o -name '*.sym' -o -name '*.[158]' \
+       -o -name '*.bash' \) \
     -print | grep -v '\.pb-c\.[ch]$' | sort)
 for f in $files .ci/run tests/vm/init; do
 	[ -f "$srcdir/$f" ] || continue
