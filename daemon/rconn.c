@@ -658,13 +658,19 @@ rconn_run(struct rconn *c)
 	c->in_run = true;
 	do {
 		c->run_again = false;
+		/*
+		 * The data channel's actions first: a frame it released
+		 * (SEND_FRAME) must reach the stream before the SMB Direct
+		 * engine delivers the first fragment of another PDU, or it
+		 * would land between that PDU's fragments.
+		 */
 		for (;;) {
-			if (c->state != RCONN_CLOSING &&
-			    sdp_next_action(c->sdp, &a) > 0) {
-				rconn_sdp_act(c, &a);
-			} else if (c->co != NULL &&
+			if (c->co != NULL &&
 			    chanops_next_action(c->co, &ca) == 1) {
 				ops_act(c, &ca);
+			} else if (c->state != RCONN_CLOSING &&
+			    sdp_next_action(c->sdp, &a) > 0) {
+				rconn_sdp_act(c, &a);
 			} else {
 				break;
 			}
