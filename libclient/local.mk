@@ -78,3 +78,8 @@ $(tests_unit_test_libclient_ctl_OBJECTS): proto/smbdirect-ctl.pb-c.h
 #              bytes fed through socketpairs.
 LIBCLIENT_FUZZ_TARGETS = tests/fuzz/fuzz_smb2.c tests/fuzz/fuzz_chan.c
 EXTRA_DIST += $(LIBCLIENT_FUZZ_TARGETS)
+
+# The exported symbols, their version nodes, and the frozen released ones.
+TESTS += tests/unit/test_abi.sh
+dist_noinst_SCRIPTS += tests/unit/test_abi.sh
+EXTRA_DIST += libclient/abi/SMBDIRECT_CTL_0.1
