@@ -134,7 +134,9 @@ sb_printf(struct sbuf *b, const char *fmt, ...)
 	}
 	for (;;) {
 		va_start(ap, fmt);
-		n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+		/* An empty buffer has no pointer to offset: ask the size. */
+		n = vsnprintf(b->cap > 0 ? b->s + b->len : NULL,
+		    b->cap - b->len, fmt, ap);
 		va_end(ap);
 		if (n < 0) {
 			b->failed = 1;

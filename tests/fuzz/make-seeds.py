@@ -390,6 +390,61 @@ def chanops_seeds():
     }
 
 
+# ---- fuzz_control: datagrams of protobuf Requests -------------------------
+
+def pb_varint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7f
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def pb_field(num, value):
+    """An int is a varint field; bytes a length-delimited one."""
+    if isinstance(value, int):
+        return pb_varint(num << 3) + pb_varint(value)
+    return pb_varint(num << 3 | 2) + pb_varint(len(value)) + value
+
+
+def pb_msg(*fields):
+    return b"".join(pb_field(n, v) for n, v in fields)
+
+
+def ctl_req(body_num, body=b"", rid=1, version=1):
+    """A Request (proto/smbdirect-ctl.proto): version 1, id 2, body."""
+    return pb_msg((1, version), (2, rid), (body_num, body))
+
+
+def datagrams(*msgs):
+    return b"".join(struct.pack("<H", len(m)) + m for m in msgs)
+
+
+def control_seeds():
+    reg = lambda role: ctl_req(10, pb_msg((1, role), (2, b"fuzz")))
+    return {
+        "admin-status": datagrams(reg(3), ctl_req(12), ctl_req(13),
+                                  ctl_req(17), ctl_req(21)),
+        "master-subscribe": datagrams(reg(1), ctl_req(11, pb_msg(
+            (1, 1), (1, 2), (1, 3))), ctl_req(13), reg(1)),
+        "admin-drain-kill": datagrams(reg(3), ctl_req(18, pb_msg((1, 0))),
+                                      ctl_req(19),
+                                      ctl_req(20, pb_msg((1, 5))),
+                                      ctl_req(18, pb_msg((1, 7), (2, 1000))),
+                                      ctl_req(14, pb_msg((1, 9)))),
+        "owner-handoff-claim": datagrams(reg(2), ctl_req(15, pb_msg(
+            (1, 1), (2, 1234))), ctl_req(16, pb_msg((1, 1)))),
+        "no-role": datagrams(ctl_req(12), ctl_req(20, pb_msg((1, 1)))),
+        "bad-version": datagrams(ctl_req(12, version=2)),
+        "no-body": datagrams(pb_msg((1, 1), (2, 3))),
+        "garbage": datagrams(b"\xff\xff\xff\xff\x0f"),
+    }
+
+
 def write(root, name, seeds):
     d = os.path.join(root, name)
     os.makedirs(d, exist_ok=True)
@@ -410,6 +465,7 @@ def main():
     write(root, "fuzz_chan", chan_seeds())
     write(root, "fuzz_chanops", chanops_seeds())
     write(root, "fuzz_gwsmb2", gw_seeds())
+    write(root, "fuzz_control", control_seeds())
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ table() {
 	fuzz_frame: tests/fuzz/fuzz_frame.c proto/frame.c
 	fuzz_chanops: tests/fuzz/fuzz_chanops.c proto/chanops.c proto/frame.c
 	fuzz_gwsmb2: tests/fuzz/fuzz_gwsmb2.c gateway/gwsmb2.c proto/frame.c
+	fuzz_control: tests/fuzz/fuzz_control.c daemon/admin.c daemon/area.c daemon/arena.c daemon/chan.c daemon/clock.c daemon/conf.c daemon/dev.c daemon/info.c daemon/listener.c daemon/log.c daemon/master.c daemon/metrics.c daemon/ops.c daemon/peer.c daemon/rconn.c daemon/rconn_reason.c proto/frame.c proto/chanops.c proto/sdp_*.c @pb -levent -lprotobuf-c -libverbs -lrdmacm -linih
 	fuzz_smb2: tests/fuzz/fuzz_smb2.c libclient/smb2.c proto/frame.c
 	fuzz_chan: tests/fuzz/fuzz_chan.c libclient/chan.c libclient/pass.c libclient/io.c proto/frame.c
 	fuzz_conf: tests/fuzz/fuzz_conf.c daemon/conf.c -linih
@@ -78,13 +79,24 @@ probe_clang() {
 		exit 99
 	fi
 	# Stands in for configure's config.h: the sources rely only on
-	# AC_USE_SYSTEM_EXTENSIONS's _GNU_SOURCE from it.
+	# AC_USE_SYSTEM_EXTENSIONS's _GNU_SOURCE and on PACKAGE_VERSION.
 	mkdir -p "$work/inc" "$work/bin"
-	echo '#define _GNU_SOURCE 1' >"$work/inc/config.h"
+	printf '#define _GNU_SOURCE 1\n#define PACKAGE_VERSION "fuzz"\n' \
+	    >"$work/inc/config.h"
 	probed=yes
 }
 
-# Compile target $1 from its table line into $work/bin; 0 or 1.
+# Compile target $1 from its table line into $work/bin; 0 or 1. A line
+# with "@pb" also gets the control protocol's C code, generated here by
+# protoc-c from proto/smbdirect-ctl.proto (the build generates it too,
+# but never into the source tree).
+gen_pb() {
+	[ -f "$work/pb/smbdirect-ctl.pb-c.c" ] && return 0
+	mkdir -p "$work/pb"
+	protoc-c --proto_path="$srcdir/proto" --c_out="$work/pb" \
+	    "$srcdir/proto/smbdirect-ctl.proto"
+}
+
 build() {
 	line=$(table | grep "^$1:") || {
 		echo "run.sh: FAIL: no target $1 in the table"
@@ -94,6 +106,9 @@ build() {
 	flags=
 	for w in ${line#*:}; do
 		case $w in
+		@pb)	gen_pb || return 1
+			srcs="$srcs $work/pb/smbdirect-ctl.pb-c.c"
+			flags="$flags -I$work/pb" ;;
 		-*)	flags="$flags $w" ;;
 		*)	for f in "$srcdir"/$w; do
 				[ -f "$f" ] || {

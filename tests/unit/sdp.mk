@@ -58,7 +58,7 @@ tests_unit_test_sdp_pair_LDADD = $(SDP_TEST_LIBS)
 SDP_FUZZ_TARGETS = tests/fuzz/fuzz_sdp_wire tests/fuzz/fuzz_sdp_bd \
 	tests/fuzz/fuzz_sdp_conn tests/fuzz/fuzz_frame tests/fuzz/fuzz_smb2 \
 	tests/fuzz/fuzz_chan tests/fuzz/fuzz_conf tests/fuzz/fuzz_chanops \
-	tests/fuzz/fuzz_gwsmb2
+	tests/fuzz/fuzz_gwsmb2 tests/fuzz/fuzz_control
 SDP_FUZZ_FLAGS = -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all
 SDP_FUZZ_CFLAGS = $(AM_CFLAGS) $(SDP_FUZZ_FLAGS)
@@ -84,6 +84,22 @@ tests_fuzz_fuzz_frame_SOURCES = tests/fuzz/fuzz_frame.c proto/frame.c \
 	proto/frame.h
 tests_fuzz_fuzz_frame_CFLAGS = $(SDP_FUZZ_CFLAGS)
 tests_fuzz_fuzz_frame_LDFLAGS = $(SDP_FUZZ_FLAGS)
+
+# daemon/control.c's request handling, with the rest of the daemon but
+# main.c (fuzz_control.c includes control.c for its static dispatcher).
+tests_fuzz_fuzz_control_SOURCES = tests/fuzz/fuzz_control.c \
+	daemon/admin.c daemon/area.c daemon/arena.c daemon/chan.c \
+	daemon/clock.c daemon/conf.c daemon/dev.c daemon/info.c \
+	daemon/listener.c daemon/log.c daemon/master.c daemon/metrics.c \
+	daemon/ops.c daemon/peer.c daemon/rconn.c daemon/rconn_reason.c \
+	proto/frame.c proto/chanops.c $(SDP_SOURCES)
+nodist_tests_fuzz_fuzz_control_SOURCES = proto/smbdirect-ctl.pb-c.c
+tests_fuzz_fuzz_control_CFLAGS = $(SDP_FUZZ_CFLAGS) $(IBVERBS_CFLAGS) \
+	$(RDMACM_CFLAGS) $(PROTOBUF_C_CFLAGS) $(LIBEVENT_CFLAGS) \
+	$(INIH_CFLAGS)
+tests_fuzz_fuzz_control_LDFLAGS = $(SDP_FUZZ_FLAGS)
+tests_fuzz_fuzz_control_LDADD = $(IBVERBS_LIBS) $(RDMACM_LIBS) \
+	$(PROTOBUF_C_LIBS) $(LIBEVENT_LIBS) $(INIH_LIBS)
 
 # gateway/gwsmb2.c: the relay's SMB2 parsers.
 tests_fuzz_fuzz_gwsmb2_SOURCES = tests/fuzz/fuzz_gwsmb2.c gateway/gwsmb2.c \
