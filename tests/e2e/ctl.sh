@@ -228,18 +228,17 @@ drain_one() {
 	wait_until 20 conns_active 1 || return 1
 	id=$(CTL --json conns | jq '.connections[0].id')
 	t0=$(date +%s%N)
-	# --grace 2 s, against the configured 5 s.
-	CTL drain "$id" --grace 2 >/dev/null || return 1
+	# --grace 8 s, against the configured 5 s (longer, so that the
+	# checks below run well inside it even under TCG).
+	CTL drain "$id" --grace 8 >/dev/null || return 1
 	eq "$(CTL --json show "$id" | jq -r .connection.state)" draining || return 1
 	grep -q "\"event\":\"drain_requested\",\"id\":$id" "$MASTER_OUT" ||
 		{ say "       the master was not told"; return 1; }
 	wait_until 15 conns_active_now 0 || return 1
 	t1=$(date +%s%N)
 	say "       connection $id ended $(( (t1 - t0) / 1000000 )) ms after the drain"
-	[ $(( (t1 - t0) / 1000000 )) -ge 1900 ] ||
-		{ say "       it ended before the grace"; return 1; }
-	[ $(( (t1 - t0) / 1000000 )) -lt 4500 ] ||
-		{ say "       it waited the configured grace, not --grace"; return 1; }
+	[ $(( (t1 - t0) / 1000000 )) -ge 7900 ] ||
+		{ say "       it ended before its --grace (the configured 5 s?)"; return 1; }
 	wait $p
 	eq "$(metric smbdirect_connections_closed_total 'reason="drained"')" \
 		$((before + 1)) || return 1
@@ -251,7 +250,7 @@ drain_one() {
 		.[1].reason == \"drained\"" "$TB_OUT/events.jsonl" >/dev/null ||
 		{ say "       smbdirectctl events printed:"; sed 's/^/         /' "$TB_OUT/events.jsonl"; return 1; }
 }
-check "drain ID --grace 2: the owner is told, an admin watching events sees it, and the session ends after its grace" drain_one
+check "drain ID --grace 8: the owner is told, an admin watching events sees it, and the session ends after its grace" drain_one
 
 # user action: a read-only admin looks, and is refused a kill. The
 # checkout may live in a 0700 directory (root's home), so nobody runs a
