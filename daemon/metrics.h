@@ -59,6 +59,7 @@ enum metrics_copy {
  * count site names a label that is not listed here.
  */
 #define METRICS_REFUSALS(X)						\
+	X("access_denied")						\
 	X("shutting_down")						\
 	X("draining")							\
 	X("max_connections")						\

@@ -5,7 +5,8 @@
 # files are those a build, a test or an install reads: C, shell, make,
 # autoconf, protobuf, Python, configuration, unit, man page and linker
 # files. Not: the fuzz corpus (bytes), the Samba patches (Samba's own
-# GPL-3.0-or-later, LICENSE says so) and the documents (*.md).
+# GPL-3.0-or-later, LICENSE says so), the ABI's symbol lists
+# (libclient/abi/, data a test compares) and the documents (*.md).
 set -u
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 fails=0 n=0
@@ -17,7 +18,8 @@ if ! grep -q "Permission to use, copy, modify, and distribute" \
 fi
 files=$(cd "$srcdir" && find . \
     \( -name .git -o -name 'build*' -o -name autom4te.cache \
-       -o -path ./tests/fuzz/corpus -o -name '_build' \
+       -o -path ./tests/fuzz/corpus -o -path ./libclient/abi \
+       -o -name '_build' \
        -o -name '*.dir' \) -prune -o -type f \
     \( -name '*.c' -o -name '*.h' -o -name '*.sh' -o -name '*.mk' \
        -o -name Makefile.am -o -name configure.ac -o -name '*.proto' \
