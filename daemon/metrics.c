@@ -217,6 +217,35 @@ family(struct sbuf *b, const struct metrics *m, enum metrics_family fam,
 }
 
 /*
+ * The limits in force, from smbdirectd.conf, so that a dashboard can set
+ * connections against max_connections without reading the file.
+ */
+static void
+config_limits(struct sbuf *b, const struct conf *cfg)
+{
+	static const char *const names[] = {
+		"max_connections", "max_connections_per_peer",
+		"max_control_clients", "receive_credits",
+		"max_send_size", "max_receive_size", "max_fragmented_size",
+		"max_read_write_size", "area_size", "mrs_per_connection",
+	};
+	const uint64_t v[] = {
+		cfg->max_connections, cfg->max_connections_per_peer,
+		cfg->max_control_clients, cfg->receive_credits,
+		cfg->max_send_size, cfg->max_receive_size,
+		cfg->max_fragmented_size, cfg->max_read_write_size,
+		cfg->area_size, rconn_mr_limit(cfg),
+	};
+
+	head(b, "smbdirect_config_limit", "gauge",
+	    "The limits smbdirectd.conf sets, by name (sizes in bytes).");
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		sb_printf(b, "smbdirect_config_limit{limit=\"%s\"} %llu\n",
+		    names[i], (unsigned long long)v[i]);
+	}
+}
+
+/*
  * A family whose label values are fixed: every series, 0 included, from
  * the start. @names[i] labels @v[i]; a NULL name is skipped.
  */
@@ -374,6 +403,11 @@ metrics_render(struct daemon *d)
 	one(&b, "smbdirect_start_time_seconds", "gauge",
 	    "When smbdirectd started, in seconds since the epoch.",
 	    d->start_wall);
+	head(&b, "smbdirect_build_info", "gauge",
+	    "Always 1; the version of smbdirectd as a label.");
+	sb_printf(&b, "smbdirect_build_info{version=\"%s\"} 1\n",
+	    PACKAGE_VERSION);
+	config_limits(&b, &d->cfg);
 	one(&b, "smbdirect_connections_active", "gauge",
 	    "SMB Direct connections open now.", d->n_conns);
 	connections_peak(&b, d);

@@ -162,6 +162,18 @@ test_every_series_from_start(void **state)
 	/* Exactly those series: no "other", no stray label. */
 	assert_null(strstr(t, "smbdirect_copied_bytes_total{kind=\"other"));
 	has_line(t, "smbdirect_up 1");
+	snprintf(line, sizeof(line), "smbdirect_build_info{version=\"%s\"} 1",
+	    PACKAGE_VERSION);
+	has_line(t, line);
+	has_line(t, "# TYPE smbdirect_config_limit gauge");
+	snprintf(line, sizeof(line),
+	    "smbdirect_config_limit{limit=\"max_connections\"} %u",
+	    b->d.cfg.max_connections);
+	has_line(t, line);
+	snprintf(line, sizeof(line),
+	    "smbdirect_config_limit{limit=\"area_size\"} %u",
+	    b->d.cfg.area_size);
+	has_line(t, line);
 	/* The last textfile of a clean stop says the daemon is down. */
 	b->d.stopped = true;
 	t = render(b);
