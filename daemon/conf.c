@@ -342,21 +342,63 @@ load_fail(struct load_ctx *ctx, const char *fmt, ...)
 	return 0;	/* inih: this line is an error */
 }
 
-/* Space- or comma-separated names or numeric ids. */
+/*
+ * The next item of a list separated by spaces, tabs or commas, into @tok
+ * (@len bytes). An item in double quotes may hold those ("Domain
+ * Admins"). Return: 1 an item, 0 the end, -1 an unterminated quote or an
+ * item too long.
+ */
+static int
+next_item(const char **p, char *tok, size_t len)
+{
+	const char *s = *p;
+	size_t n = 0;
+
+	while (*s == ' ' || *s == ',' || *s == '\t') {
+		s++;
+	}
+	if (*s == '\0') {
+		*p = s;
+		return 0;
+	}
+	if (*s == '"') {
+		for (s++; *s != '"'; s++) {
+			if (*s == '\0' || n + 1 >= len) {
+				return -1;
+			}
+			tok[n++] = *s;
+		}
+		s++;
+	} else {
+		for (; *s != '\0' && *s != ' ' && *s != ',' && *s != '\t';
+		    s++) {
+			if (n + 1 >= len) {
+				return -1;
+			}
+			tok[n++] = *s;
+		}
+	}
+	tok[n] = '\0';
+	*p = s;
+	return 1;
+}
+
+/* Names (quoted when they hold spaces) or numeric ids. */
 static int
 parse_ids(struct load_ctx *ctx, const struct opt *o, const char *value,
     struct conf_ids *ids)
 {
-	char buf[512], *tok, *save = NULL;
+	char buf[256], *tok = buf;
+	const char *p = value;
 	char *end = NULL;
 	unsigned long n;
+	int rc;
 
-	if (strlen(value) >= sizeof(buf)) {
-		return load_fail(ctx, "%s: list too long", o->name);
-	}
-	snprintf(buf, sizeof(buf), "%s", value);
-	for (tok = strtok_r(buf, " ,\t", &save); tok != NULL;
-	    tok = strtok_r(NULL, " ,\t", &save)) {
+	while ((rc = next_item(&p, buf, sizeof(buf))) != 0) {
+		if (rc < 0) {
+			return load_fail(ctx, "%s: an unterminated quote or a "
+			    "name over %zu bytes", o->name, sizeof(buf) - 1);
+		}
 		errno = 0;
 		n = strtoul(tok, &end, 10);
 		if (o->type == OPT_USERS) {
@@ -403,15 +445,15 @@ static int
 parse_nets(struct load_ctx *ctx, const struct opt *o, const char *value,
     struct conf_nets *nets)
 {
-	char buf[2048], *tok, *save = NULL;
+	char tok[INET6_ADDRSTRLEN + 8];
+	const char *p = value;
 	int rc;
 
-	if (strlen(value) >= sizeof(buf)) {
-		return load_fail(ctx, "%s: list too long", o->name);
-	}
-	snprintf(buf, sizeof(buf), "%s", value);
-	for (tok = strtok_r(buf, " ,\t", &save); tok != NULL;
-	    tok = strtok_r(NULL, " ,\t", &save)) {
+	while ((rc = next_item(&p, tok, sizeof(tok))) != 0) {
+		if (rc < 0) {
+			return load_fail(ctx, "%s: an unterminated quote or an "
+			    "item over %zu bytes", o->name, sizeof(tok) - 1);
+		}
 		if (nets->n == CONF_MAX_NETS) {
 			return load_fail(ctx, "%s: more than %d networks",
 			    o->name, CONF_MAX_NETS);

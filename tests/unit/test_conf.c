@@ -193,6 +193,11 @@ test_errors_name_file_and_line(void **state)
 	    "no such user");
 	expect_error("[access]\nadmin_groups = no-such-group-here\n", 2,
 	    "no such group");
+	/* A quoted name is one name, spaces and all. */
+	expect_error("[access]\nadmin_groups = root, \"Domain Admins\"\n", 2,
+	    "no such group 'Domain Admins'");
+	expect_error("[access]\nadmin_users = \"root\n", 2,
+	    "unterminated quote");
 	expect_error("[access]\nhosts_allow = 10.0.0.0/33\n", 2,
 	    "is not an IPv4 or IPv6 address");
 	expect_error("[access]\nhosts_deny = 10.0.0.0/x\n", 2,
@@ -211,6 +216,25 @@ test_errors_name_file_and_line(void **state)
 	expect_error("not an ini line\n", 1, "syntax error");
 	/* The first error is the one reported. */
 	expect_error("[global]\nird = 0\nbogus = 1\n", 2, "ird");
+}
+
+/* Quoted and bare names, ids, commas and spaces all make one list. */
+static void
+test_id_lists(void **state)
+{
+	struct conf cfg;
+
+	assert_null(load("[access]\nadmin_users = \"root\", 4242 ,\"0\"\n"
+	    "admin_groups = \"root\"\n", &cfg));
+	assert_int_equal(cfg.admin.n_uids, 3);
+	assert_int_equal(cfg.admin.uids[0], 0);
+	assert_int_equal(cfg.admin.uids[1], 4242);
+	assert_int_equal(cfg.admin.uids[2], 0);
+	assert_int_equal(cfg.admin.n_gids, 1);
+	assert_int_equal(cfg.admin.gids[0], 0);
+	assert_null(load("[access]\nhosts_deny = \"192.0.2.0/24\" ::1\n",
+	    &cfg));
+	assert_int_equal(cfg.hosts_deny.n, 2);
 }
 
 static bool
@@ -327,6 +351,7 @@ main(void)
 		cmocka_unit_test(test_errors_name_file_and_line),
 		cmocka_unit_test(test_cross_field_checks),
 		cmocka_unit_test(test_peer_networks),
+		cmocka_unit_test(test_id_lists),
 		cmocka_unit_test(test_missing_file),
 	};
 
