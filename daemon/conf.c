@@ -771,3 +771,105 @@ conf_peer_allowed(const struct conf *cfg, const struct sockaddr *peer)
 	/* On neither list: refused only when there is an allow list alone. */
 	return cfg->hosts_allow.n == 0 || cfg->hosts_deny.n > 0;
 }
+
+/* A user or group name, quoted when it holds a separator. */
+static void
+print_name(FILE *f, const char *sep, const char *name, unsigned long id)
+{
+	if (name == NULL) {
+		fprintf(f, "%s%lu", sep, id);
+	} else if (strpbrk(name, " ,\t") != NULL) {
+		fprintf(f, "%s\"%s\"", sep, name);
+	} else {
+		fprintf(f, "%s%s", sep, name);
+	}
+}
+
+static void
+print_value(FILE *f, const struct conf *cfg, const struct opt *o)
+{
+	const char *src = (const char *)cfg + o->off;
+	const struct conf_ids *ids = (const void *)src;
+	const struct conf_nets *nets = (const void *)src;
+	char host[INET6_ADDRSTRLEN];
+	unsigned i;
+
+	switch (o->type) {
+	case OPT_UINT:
+	case OPT_SIZE:
+		fprintf(f, "%s = %u\n", o->name, *(const unsigned *)src);
+		return;
+	case OPT_TIME:
+		fprintf(f, "%s = %ums\n", o->name, *(const unsigned *)src);
+		return;
+	case OPT_BOOL:
+		fprintf(f, "%s = %s\n", o->name,
+		    *(const bool *)src ? "yes" : "no");
+		return;
+	case OPT_STRING:
+	case OPT_PATH:
+		fprintf(f, "%s = %s\n", o->name, src);
+		return;
+	case OPT_LISTEN:
+		if (cfg->n_listen == 0) {
+			fprintf(f, "; listen: one per RDMA address\n");
+		}
+		for (i = 0; i < cfg->n_listen; i++) {
+			const struct conf_listen *l = &cfg->listen[i];
+
+			fprintf(f, strchr(l->host, ':') != NULL ?
+			    "listen = [%s]:%s\n" : "listen = %s:%s\n",
+			    l->host, l->port);
+		}
+		return;
+	case OPT_USERS:
+		fprintf(f, "%s =", o->name);
+		for (i = 0; i < ids->n_uids; i++) {
+			struct passwd *pw = getpwuid(ids->uids[i]);
+
+			print_name(f, i == 0 ? " " : ", ",
+			    pw != NULL ? pw->pw_name : NULL,
+			    (unsigned long)ids->uids[i]);
+		}
+		fprintf(f, "\n");
+		return;
+	case OPT_GROUPS:
+		fprintf(f, "%s =", o->name);
+		for (i = 0; i < ids->n_gids; i++) {
+			struct group *gr = getgrgid(ids->gids[i]);
+
+			print_name(f, i == 0 ? " " : ", ",
+			    gr != NULL ? gr->gr_name : NULL,
+			    (unsigned long)ids->gids[i]);
+		}
+		fprintf(f, "\n");
+		return;
+	case OPT_NETS:
+		fprintf(f, "%s =", o->name);
+		for (i = 0; i < nets->n; i++) {
+			inet_ntop(nets->net[i].family, nets->net[i].addr, host,
+			    sizeof(host));
+			fprintf(f, "%s%s/%u", i == 0 ? " " : ", ", host,
+			    nets->net[i].prefix);
+		}
+		fprintf(f, "\n");
+		return;
+	}
+}
+
+void
+conf_print(const struct conf *cfg, FILE *f)
+{
+	const char *section = NULL;
+	size_t i;
+
+	fprintf(f, "; smbdirectd: the configuration in effect (%s)\n",
+	    cfg->path[0] != '\0' ? cfg->path : "built-in defaults");
+	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		if (section == NULL || strcmp(section, opts[i].section) != 0) {
+			section = opts[i].section;
+			fprintf(f, "%s[%s]\n", i == 0 ? "" : "\n", section);
+		}
+		print_value(f, cfg, &opts[i]);
+	}
+}

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #define CONF_MAX_LISTEN	32
@@ -99,6 +100,13 @@ struct conf {
  * conf_defaults() - fill @cfg with the built-in defaults.
  */
 void	conf_defaults(struct conf *cfg);
+
+/*
+ * conf_print() - every option of @cfg, defaults included, as a file that
+ * conf_load() reads back to the same configuration (sizes in bytes, times
+ * in milliseconds), like testparm -s.
+ */
+void	conf_print(const struct conf *cfg, FILE *f);
 
 /*
  * conf_load() - read @path over the defaults already in @cfg.

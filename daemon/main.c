@@ -286,8 +286,10 @@ main(int argc, char **argv)
 		goto out_early;
 	}
 	if (check) {
-		printf("smbdirectd: configuration %s is valid\n",
+		/* As testparm -s: the verdict aside, the effective file out. */
+		fprintf(stderr, "smbdirectd: configuration %s is valid\n",
 		    d->cfg.path[0] != '\0' ? d->cfg.path : "(defaults)");
+		conf_print(&d->cfg, stdout);
 		rc = 0;
 		goto out_early;
 	}

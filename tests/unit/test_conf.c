@@ -329,6 +329,52 @@ test_cross_field_checks(void **state)
 	assert_non_null(strstr(err, "runtime_dir"));
 }
 
+/* conf_print() writes what conf_load() reads back to the same. */
+static void
+test_print_round_trip(void **state)
+{
+	struct conf a, b;
+	char *one = NULL, *two = NULL;
+	size_t n1 = 0, n2 = 0;
+	FILE *f;
+
+	assert_null(load("[global]\nlisten = 10.0.0.1:445\n"
+	    "listen = [fe80::1]:5445\nmax_connections = 77\n"
+	    "[smbdirect]\nmax_read_write_size = 4M\nkeepalive_interval = 2m\n"
+	    "[access]\nadmin_users = root, 4242\nhosts_deny = 192.0.2.0/24\n"
+	    "[metrics]\nper_connection = yes\ntextfile = /tmp/x y.prom\n", &a));
+	f = open_memstream(&one, &n1);
+	assert_non_null(f);
+	conf_print(&a, f);
+	fclose(f);
+	/* The first line names the file: drop it before reading back. */
+	write_file(strchr(one, '\n') + 1);
+	conf_defaults(&b);
+	{
+		char err[256];
+
+		if (conf_load(&b, path, err, sizeof(err)) != 0) {
+			fail_msg("the printed file does not load: %s\n%s", err,
+			    one);
+		}
+	}
+	f = open_memstream(&two, &n2);
+	assert_non_null(f);
+	conf_print(&b, f);
+	fclose(f);
+	assert_string_equal(strchr(one, '\n'), strchr(two, '\n'));
+	assert_non_null(strstr(one, "listen = [fe80::1]:5445\n"));
+	assert_non_null(strstr(one, "max_read_write_size = 4194304\n"));
+	assert_non_null(strstr(one, "keepalive_interval = 120000ms\n"));
+	assert_non_null(strstr(one, "admin_users = root, 4242\n"));
+	assert_non_null(strstr(one, "hosts_deny = 192.0.2.0/24\n"));
+	assert_non_null(strstr(one, "per_connection = yes\n"));
+	assert_int_equal(b.max_connections, 77);
+	assert_int_equal(b.hosts_deny.n, 1);
+	free(one);
+	free(two);
+}
+
 static void
 test_missing_file(void **state)
 {
@@ -352,6 +398,7 @@ main(void)
 		cmocka_unit_test(test_cross_field_checks),
 		cmocka_unit_test(test_peer_networks),
 		cmocka_unit_test(test_id_lists),
+		cmocka_unit_test(test_print_round_trip),
 		cmocka_unit_test(test_missing_file),
 	};
 
