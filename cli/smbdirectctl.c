@@ -1330,7 +1330,8 @@ usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: %s [-s SOCKET] [-j | --json [-p]] COMMAND [ARGS]\n\n",
+	fprintf(f, "usage: %s [-s SOCKET] [-j | --json [-p]] COMMAND "
+	    "[ARGS]\n\n",
 	    progname);
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		char left[80];

@@ -298,7 +298,8 @@ tx_setup(struct rconn *c)
 		c->tx_mem = NULL;
 		return -ENOMEM;
 	}
-	c->tx_mr = dev_reg_mr(c->dev, &c->mrs, c->tx_mem, total, IBV_ACCESS_LOCAL_WRITE);
+	c->tx_mr = dev_reg_mr(c->dev, &c->mrs, c->tx_mem, total,
+	    IBV_ACCESS_LOCAL_WRITE);
 	if (c->tx_mr == NULL) {
 		log_warn("conn=%llu: registering the send ring",
 		    (unsigned long long)c->id);
@@ -546,92 +547,90 @@ rconn_sdp_act(struct rconn *c, const struct sdp_action *ap)
 	enum rconn_reason reason;
 	int rc;
 
-	{
-		switch (a.type) {
-		case SDP_ACT_POST_RECV:
-			rc = rx_post(c, a.u.post_recv.count);
-			if (rc != 0) {
-				rconn_close(c, RCONN_R_NO_RESOURCES,
-				    "cannot post %u receive buffers",
-				    a.u.post_recv.count);
-			}
-			break;
-		case SDP_ACT_SEND:
-			if (tx_post(c, &a) != 0) {
-				rconn_close(c, RCONN_R_RDMA_ERROR,
-				    "cannot post a send");
-			}
-			break;
-		case SDP_ACT_DELIVER:
-			if (c->cur_rx == NULL) {
-				rconn_close(c, RCONN_R_NO_RESOURCES,
-				    "internal: delivery outside a receive");
-				break;
-			}
-			if (chan_deliver(&c->chan, c->cur_rx, a.u.deliver.data,
-			    (uint32_t)a.u.deliver.len,
-			    (uint32_t)a.u.deliver.pdu_len,
-			    a.u.deliver.first, a.u.deliver.last) != 0) {
-				rconn_close(c, RCONN_R_NO_RESOURCES,
-				    "data channel queue full");
-				break;
-			}
-			c->rx_held++;
-			if (a.u.deliver.last) {
-				COUNT(c, pdus_in, 1);
-			}
-			/* ESTABLISHED may still be queued behind the data. */
-			if ((c->state == RCONN_ACCEPTING ||
-			    c->state == RCONN_NEGOTIATING) &&
-			    a.u.deliver.last) {
-				rconn_first_pdu(c);
-			}
-			break;
-		case SDP_ACT_TIMER:
-			rconn_set_timer(c->engine_timer,
-			    a.u.timer.deadline_ms);
-			break;
-		case SDP_ACT_NEGOTIATED:
-			{
-				struct sdp_params p;
-
-				sdp_get_params(c->sdp, &p);
-				log_info("conn=%llu: negotiated SMB Direct "
-				    "%#x: send %u, receive %u, fragmented "
-				    "%u/%u, read/write %u, credits %u",
-				    (unsigned long long)c->id, p.version,
-				    p.max_send_size, p.max_receive_size,
-				    p.max_fragmented_size,
-				    p.peer_max_fragmented_size,
-				    p.max_read_write_size,
-				    p.peer_credits_requested);
-				chanops_set_max_read_write(c->co,
-				    p.max_read_write_size);
-			}
-			break;
-		case SDP_ACT_WRITABLE:
-			chanops_resume(c->co);
-			break;
-		case SDP_ACT_NONE:
-			break;
-		case SDP_ACT_DISCONNECT:
-			/*
-			 * The boundary: the engine's error becomes a close
-			 * reason here (rconn_reason.h).
-			 */
-			reason = rconn_reason_from_sdp(a.u.disconnect.reason);
-			if (!sdp_is_negotiated(c->sdp)) {
-				metrics_count(&c->d->metrics,
-				    MF_NEGOTIATE_FAIL,
-				    sdp_error_name(a.u.disconnect.reason), 1);
-			}
-			if (reason == RCONN_R_SDP_KEEPALIVE_TIMEOUT) {
-				COUNT_DAEMON(c->d, keepalive_timeouts, 1);
-			}
-			rconn_close(c, reason, "%s",
-			    sdp_strerror(a.u.disconnect.reason));
+	switch (a.type) {
+	case SDP_ACT_POST_RECV:
+		rc = rx_post(c, a.u.post_recv.count);
+		if (rc != 0) {
+			rconn_close(c, RCONN_R_NO_RESOURCES,
+			    "cannot post %u receive buffers",
+			    a.u.post_recv.count);
+		}
+		break;
+	case SDP_ACT_SEND:
+		if (tx_post(c, &a) != 0) {
+			rconn_close(c, RCONN_R_RDMA_ERROR,
+			    "cannot post a send");
+		}
+		break;
+	case SDP_ACT_DELIVER:
+		if (c->cur_rx == NULL) {
+			rconn_close(c, RCONN_R_NO_RESOURCES,
+			    "internal: delivery outside a receive");
 			break;
 		}
+		if (chan_deliver(&c->chan, c->cur_rx, a.u.deliver.data,
+		    (uint32_t)a.u.deliver.len,
+		    (uint32_t)a.u.deliver.pdu_len,
+		    a.u.deliver.first, a.u.deliver.last) != 0) {
+			rconn_close(c, RCONN_R_NO_RESOURCES,
+			    "data channel queue full");
+			break;
+		}
+		c->rx_held++;
+		if (a.u.deliver.last) {
+			COUNT(c, pdus_in, 1);
+		}
+		/* ESTABLISHED may still be queued behind the data. */
+		if ((c->state == RCONN_ACCEPTING ||
+		    c->state == RCONN_NEGOTIATING) &&
+		    a.u.deliver.last) {
+			rconn_first_pdu(c);
+		}
+		break;
+	case SDP_ACT_TIMER:
+		rconn_set_timer(c->engine_timer,
+		    a.u.timer.deadline_ms);
+		break;
+	case SDP_ACT_NEGOTIATED:
+		{
+			struct sdp_params p;
+
+			sdp_get_params(c->sdp, &p);
+			log_info("conn=%llu: negotiated SMB Direct "
+			    "%#x: send %u, receive %u, fragmented "
+			    "%u/%u, read/write %u, credits %u",
+			    (unsigned long long)c->id, p.version,
+			    p.max_send_size, p.max_receive_size,
+			    p.max_fragmented_size,
+			    p.peer_max_fragmented_size,
+			    p.max_read_write_size,
+			    p.peer_credits_requested);
+			chanops_set_max_read_write(c->co,
+			    p.max_read_write_size);
+		}
+		break;
+	case SDP_ACT_WRITABLE:
+		chanops_resume(c->co);
+		break;
+	case SDP_ACT_NONE:
+		break;
+	case SDP_ACT_DISCONNECT:
+		/*
+		 * The boundary: the engine's error becomes a close
+		 * reason here (rconn_reason.h).
+		 */
+		reason = rconn_reason_from_sdp(a.u.disconnect.reason);
+		if (!sdp_is_negotiated(c->sdp)) {
+			metrics_count(&c->d->metrics,
+			    MF_NEGOTIATE_FAIL,
+			    sdp_error_name(a.u.disconnect.reason), 1);
+		}
+		if (reason == RCONN_R_SDP_KEEPALIVE_TIMEOUT) {
+			COUNT_DAEMON(c->d, keepalive_timeouts, 1);
+		}
+		rconn_close(c, reason, "%s",
+		    sdp_strerror(a.u.disconnect.reason));
+		break;
 	}
 }
 
@@ -1030,7 +1029,8 @@ rconn_setup(struct rconn *c, const struct rdma_conn_param *req)
 		    "requests, %u needed (%u sends + %u RDMA operations for "
 		    "ord %u): lower global.ord",
 		    (unsigned long long)c->id, c->dev->attr.max_qp_wr,
-		    send_wr, c->n_slots, CHANOPS_MAX_POSTED(cfg->ord), cfg->ord);
+		    send_wr, c->n_slots, CHANOPS_MAX_POSTED(cfg->ord),
+		    cfg->ord);
 		return -EINVAL;
 	}
 	c->cq = ibv_create_cq(c->cm_id->verbs,

@@ -813,8 +813,10 @@ fm_scenario(struct fm *m)
 		/* Work requests posted before the failure still complete. */
 		for (unsigned k = 0; k < count(s, CHANOPS_ACT_POST_RDMA);
 		    k++) {
-			(void)chanops_rdma_done(co, nth(s,
-			    CHANOPS_ACT_POST_RDMA, k)->u.post.cookie, false, NULL);
+			uint64_t ck = nth(s, CHANOPS_ACT_POST_RDMA,
+			    k)->u.post.cookie;
+
+			(void)chanops_rdma_done(co, ck, false, NULL);
 		}
 		drain(co, s);
 	}
